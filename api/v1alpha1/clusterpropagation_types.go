@@ -1,0 +1,104 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ClusterTargets selects the namespaces a ClusterPropagation copies into. A namespace
+// is a target when it matches namespaceSelector (if set) AND one of namespaces (if
+// set) AND none of excludeNamespaces. A source's own namespace and the manager's
+// globally excluded namespaces are never targets.
+//
+// +kubebuilder:validation:XValidation:rule="has(self.namespaceSelector) || has(self.namespaces)",message="targets must set namespaceSelector and/or namespaces"
+type ClusterTargets struct {
+	// NamespaceSelector selects target namespaces by label. `{}` selects all.
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Namespace Selector"
+	NamespaceSelector *LabelSelector `json:"namespaceSelector,omitempty"`
+
+	// Namespaces are names or glob patterns (`team-*`) of target namespaces.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=set
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Namespaces"
+	Namespaces []NamespacePattern `json:"namespaces,omitempty"`
+
+	// ExcludeNamespaces are names or glob patterns never targeted.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=set
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Exclude Namespaces"
+	ExcludeNamespaces []NamespacePattern `json:"excludeNamespaces,omitempty"`
+}
+
+// ClusterPropagationSpec is the desired state of a ClusterPropagation.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.template) || !has(self.template.name) || (size(self.sources) == 1 && has(self.sources[0].name))",message="template.name (rename) requires exactly one source, referenced by name",fieldPath=".template.name"
+// +kubebuilder:validation:XValidation:rule="!has(self.template) || (!has(self.template.includeKeys) && !has(self.template.excludeKeys)) || self.sources.all(s, s.apiVersion == 'v1' && (s.kind == 'Secret' || s.kind == 'ConfigMap'))",message="template.includeKeys and template.excludeKeys apply only to v1 Secret and ConfigMap sources",fieldPath=".template"
+type ClusterPropagationSpec struct {
+	// Sources are the objects to copy.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=atomic
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Sources"
+	Sources []SourceReference `json:"sources"`
+
+	// Targets selects the namespaces that receive copies.
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Targets"
+	Targets ClusterTargets `json:"targets"`
+
+	// Template says how copies differ from their sources.
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Template"
+	Template *CopyTemplate `json:"template,omitempty"`
+
+	// ConflictPolicy: Skip (default), Adopt or Overwrite.
+	// +optional
+	// +kubebuilder:default=Skip
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Conflict Policy"
+	ConflictPolicy ConflictPolicy `json:"conflictPolicy,omitempty"`
+
+	// DeletionPolicy: Delete (default) or Orphan.
+	// +optional
+	// +kubebuilder:default=Delete
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Deletion Policy"
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+}
+
+// ClusterPropagation copies namespaced objects into every namespace its targets select.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=cprop,categories=courier
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Desired",type=integer,JSONPath=`.status.desired`
+// +kubebuilder:printcolumn:name="Synced",type=integer,JSONPath=`.status.synced`
+// +kubebuilder:printcolumn:name="Conflicts",type=integer,JSONPath=`.status.conflicting`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +operator-sdk:csv:customresourcedefinitions:displayName="Cluster Propagation",resources={{Secret,v1},{ConfigMap,v1}}
+type ClusterPropagation struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is the desired state.
+	// +required
+	Spec ClusterPropagationSpec `json:"spec"`
+
+	// Status is the observed state.
+	// +optional
+	Status PropagationStatus `json:"status,omitempty"`
+}
+
+// ClusterPropagationList is a list of ClusterPropagations.
+//
+// +kubebuilder:object:root=true
+type ClusterPropagationList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// Items are the ClusterPropagations.
+	Items []ClusterPropagation `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&ClusterPropagation{}, &ClusterPropagationList{})
+}
