@@ -1,0 +1,45 @@
+package rollout
+
+import "github.com/courier-operator/courier/api/v1alpha1"
+
+// Labels and annotations of rollout on change. They are part of Courier's public
+// contract (docs/rollout.md).
+const (
+	// LabelOptIn opts a workload in when set to "true"; the manager caches only
+	// workloads carrying it.
+	LabelOptIn = v1alpha1.LabelRolloutOnChange
+
+	// AnnotationConfigHash is the pod-template annotation set on rollout. Changing
+	// it is what makes the workload controller roll the pods.
+	AnnotationConfigHash = v1alpha1.AnnotationConfigHash
+
+	// AnnotationExtraRefs lists more inputs ("configmap/a,secret/b") the workload
+	// consumes without referencing them in its pod template.
+	AnnotationExtraRefs = "courier.dev/rollout-extra-refs"
+	// AnnotationExcludeRefs lists referenced inputs whose changes must not roll the
+	// workload.
+	AnnotationExcludeRefs = "courier.dev/rollout-exclude-refs"
+	// AnnotationPaused pauses rollouts of the workload when "true". Changes are still
+	// tracked; a change pending when the pause ends rolls once.
+	AnnotationPaused = "courier.dev/rollout-paused"
+
+	// AnnotationAppliedHash records the input hash last applied (or recorded as the
+	// baseline when the workload was first seen).
+	AnnotationAppliedHash = "courier.dev/applied-config-hash"
+	// AnnotationAppliedRefs records, for the applied hash, a short digest per input
+	// ("configmap/a=0123456789ab,secret/b=absent"), so the controller can name what
+	// changed and tell a content change from a change of the set of inputs.
+	AnnotationAppliedRefs = "courier.dev/applied-config-refs"
+	// AnnotationPendingHash is the input hash waiting for the coalescing window.
+	AnnotationPendingHash = "courier.dev/pending-config-hash"
+	// AnnotationPendingSince is when the first change of the pending burst was
+	// observed (RFC 3339); the rollout delay metric is measured from it.
+	AnnotationPendingSince = "courier.dev/pending-since"
+	// AnnotationPendingLast is when the latest change of the pending burst was
+	// observed (RFC 3339); the window runs from it.
+	AnnotationPendingLast = "courier.dev/pending-last-change"
+
+	// FieldManager is the server-side apply field manager of this controller. It is
+	// distinct from the propagation controller's so the two never share fields.
+	FieldManager = "courier-rollout"
+)

@@ -1,0 +1,42 @@
+package rollout
+
+import "time"
+
+// Default settings.
+const (
+	// DefaultWindow is how long the controller waits after the last observed input
+	// change before rolling, so a burst of changes rolls once.
+	DefaultWindow = 5 * time.Second
+	// maxDelayFactor bounds the total wait of a burst to this many windows, so inputs
+	// that never stop changing still roll eventually.
+	maxDelayFactor = 10
+)
+
+// Options configures the rollout controller.
+type Options struct {
+	// Window is the coalescing window: a rollout happens once no input changed for
+	// this long. Zero means DefaultWindow.
+	Window time.Duration
+	// MaxDelay bounds how long a burst of changes can postpone its rollout (measured
+	// from the first change). Zero means ten windows.
+	MaxDelay time.Duration
+	// MaxConcurrentReconciles bounds concurrent reconciles per workload kind. Zero
+	// means 2.
+	MaxConcurrentReconciles int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	if o.MaxDelay <= 0 {
+		o.MaxDelay = maxDelayFactor * o.Window
+	}
+	if o.MaxDelay < o.Window {
+		o.MaxDelay = o.Window
+	}
+	if o.MaxConcurrentReconciles <= 0 {
+		o.MaxConcurrentReconciles = 2
+	}
+	return o
+}
