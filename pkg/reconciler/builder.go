@@ -1,0 +1,261 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+)
+
+// Builder declares a controller: its primary type, its steps, what it watches.
+// A controller file reads top-down:
+//
+//	reconciler.For("widget", func() *Widget { return &Widget{} }).
+//		Steps(finalizer, children).
+//		OwnsByLabel(&corev1.ConfigMap{}, "example.com/widget", reconciler.MetadataOnly()).
+//		Complete(mgr)
+type Builder[T Object] struct {
+	name         string
+	newObj       func() T
+	steps        []Step[T]
+	watches      []watchSpec
+	primaryPreds []predicate.Predicate
+	concurrency  int
+	status       func(ctx context.Context, s *State[T])
+}
+
+type watchKind int
+
+const (
+	watchByLabel watchKind = iota
+	watchByReference
+	watchMapped
+)
+
+type watchSpec struct {
+	kind     watchKind
+	obj      client.Object
+	labelKey string
+	mapFn    func(ctx context.Context, obj client.Object) []reconcile.Request
+	opts     watchOptions
+}
+
+type watchOptions struct {
+	metadataOnly bool
+	predicates   []predicate.Predicate
+	namespaced   *bool
+}
+
+// WatchOption configures a watch declared on a Builder.
+type WatchOption func(*watchOptions)
+
+// MetadataOnly watches (and caches) the object as PartialObjectMetadata
+// (builder.OnlyMetadata), so the cache holds no data of the watched objects.
+func MetadataOnly() WatchOption { return func(o *watchOptions) { o.metadataOnly = true } }
+
+// WithPredicates filters the events of a watch.
+func WithPredicates(p ...predicate.Predicate) WatchOption {
+	return func(o *watchOptions) { o.predicates = append(o.predicates, p...) }
+}
+
+// NamespacedPrimary tells OwnsByLabel whether the primary is namespaced (the request
+// then takes the child's namespace) or cluster-scoped (empty namespace). Without it
+// the scope is read from the manager's RESTMapper.
+func NamespacedPrimary(namespaced bool) WatchOption {
+	return func(o *watchOptions) { o.namespaced = &namespaced }
+}
+
+// For starts the declaration of a controller named name reconciling primaries of
+// type T. newObj returns an empty primary (e.g. func() *Widget { return &Widget{} }).
+// The name is used for metrics, logs and as the event reporting controller; it must
+// be a valid Kubernetes qualified name.
+func For[T Object](name string, newObj func() T) *Builder[T] {
+	return &Builder[T]{name: name, newObj: newObj}
+}
+
+// Steps appends steps; they run as one Sequence.
+func (b *Builder[T]) Steps(steps ...Step[T]) *Builder[T] {
+	b.steps = append(b.steps, steps...)
+	return b
+}
+
+// OwnsByLabel watches children carrying labelKey: an event on a child enqueues the
+// primary named by the label's value (in the child's namespace if the primary is
+// namespaced, cluster-scoped otherwise; see NamespacedPrimary).
+func (b *Builder[T]) OwnsByLabel(obj client.Object, labelKey string, opts ...WatchOption) *Builder[T] {
+	b.watches = append(b.watches, watchSpec{kind: watchByLabel, obj: obj, labelKey: labelKey, opts: applyWatchOptions(opts)})
+	return b
+}
+
+// OwnsByReference watches children whose controller owner reference points at a
+// primary of type T.
+func (b *Builder[T]) OwnsByReference(obj client.Object, opts ...WatchOption) *Builder[T] {
+	b.watches = append(b.watches, watchSpec{kind: watchByReference, obj: obj, opts: applyWatchOptions(opts)})
+	return b
+}
+
+// Watches watches any object; mapFn turns its events into primary requests.
+func (b *Builder[T]) Watches(obj client.Object, mapFn func(ctx context.Context, obj client.Object) []reconcile.Request, opts ...WatchOption) *Builder[T] {
+	b.watches = append(b.watches, watchSpec{kind: watchMapped, obj: obj, mapFn: mapFn, opts: applyWatchOptions(opts)})
+	return b
+}
+
+// WithPrimaryPredicates filters the events of the primary itself.
+func (b *Builder[T]) WithPrimaryPredicates(p ...predicate.Predicate) *Builder[T] {
+	b.primaryPreds = append(b.primaryPreds, p...)
+	return b
+}
+
+// Concurrency sets the number of concurrent reconciles (default 1).
+func (b *Builder[T]) Concurrency(n int) *Builder[T] {
+	b.concurrency = n
+	return b
+}
+
+// Status sets a hook that computes primary-specific status fields (counts, lists of
+// failures...) from the state's facts and child reports. It runs after the steps,
+// on every reconcile that did not remove the primary's last finalizer, right before
+// conditions are computed and status is written once.
+func (b *Builder[T]) Status(fn func(ctx context.Context, s *State[T])) *Builder[T] {
+	b.status = fn
+	return b
+}
+
+// Deps are what a reconciler needs. Build fills them from a manager; tests fill
+// them directly and call BuildWith.
+type Deps struct {
+	// Client is the (cached) client used for the primary and children. Required.
+	Client client.Client
+	// Reader is an uncached reader; defaults to Client.
+	Reader client.Reader
+	// Scheme maps Go types to GroupVersionKinds; defaults to Client.Scheme().
+	Scheme *runtime.Scheme
+	// Recorder records events (events.k8s.io); nil disables events.
+	Recorder events.EventRecorder
+	// Log is the base logger; defaults to the logger in the reconcile context.
+	Log logr.Logger
+}
+
+func (d Deps) withDefaults() Deps {
+	if d.Reader == nil {
+		d.Reader = d.Client
+	}
+	if d.Scheme == nil && d.Client != nil {
+		d.Scheme = d.Client.Scheme()
+	}
+	return d
+}
+
+// Build returns the reconciler, wired to the manager's client, API reader, scheme and
+// an events.k8s.io recorder named after the controller. It registers no watches; see
+// Complete.
+func (b *Builder[T]) Build(mgr ctrl.Manager) (reconcile.TypedReconciler[reconcile.Request], error) {
+	return b.BuildWith(Deps{
+		Client:   mgr.GetClient(),
+		Reader:   mgr.GetAPIReader(),
+		Scheme:   mgr.GetScheme(),
+		Recorder: mgr.GetEventRecorder(b.name),
+	})
+}
+
+// BuildWith returns the reconciler built from explicit dependencies, without a
+// manager (used by tests).
+func (b *Builder[T]) BuildWith(deps Deps) (reconcile.TypedReconciler[reconcile.Request], error) {
+	if b.name == "" {
+		return nil, errors.New("reconciler: controller name is required")
+	}
+	if b.newObj == nil {
+		return nil, errors.New("reconciler: For needs a newObj function")
+	}
+	if deps.Client == nil {
+		return nil, errors.New("reconciler: Deps.Client is required")
+	}
+	deps = deps.withDefaults()
+	return &primaryReconciler[T]{
+		name:   b.name,
+		newObj: b.newObj,
+		steps:  sequence[T]{steps: append([]Step[T](nil), b.steps...)},
+		status: b.status,
+		deps:   deps,
+	}, nil
+}
+
+// Complete builds the reconciler and registers it, with its watches, in the manager.
+func (b *Builder[T]) Complete(mgr ctrl.Manager) error {
+	r, err := b.Build(mgr)
+	if err != nil {
+		return err
+	}
+	primary := b.newObj()
+	bld := builder.ControllerManagedBy(mgr).
+		Named(b.name).
+		For(primary, builder.WithPredicates(b.primaryPreds...))
+	if b.concurrency > 0 {
+		bld = bld.WithOptions(controller.Options{MaxConcurrentReconciles: b.concurrency})
+	}
+	for _, w := range b.watches {
+		var h handler.EventHandler
+		switch w.kind {
+		case watchByReference:
+			h = handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), b.newObj(), handler.OnlyControllerOwner())
+		case watchByLabel:
+			namespaced := w.opts.namespaced
+			if namespaced == nil {
+				n, err := apiutil.IsObjectNamespaced(primary, mgr.GetScheme(), mgr.GetRESTMapper())
+				if err != nil {
+					return fmt.Errorf("reconciler %s: scope of the primary (use NamespacedPrimary to set it): %w", b.name, err)
+				}
+				namespaced = &n
+			}
+			h = handler.EnqueueRequestsFromMapFunc(LabelMapper(w.labelKey, *namespaced))
+		case watchMapped:
+			h = handler.EnqueueRequestsFromMapFunc(w.mapFn)
+		}
+		var opts []builder.WatchesOption
+		if len(w.opts.predicates) > 0 {
+			opts = append(opts, builder.WithPredicates(w.opts.predicates...))
+		}
+		if w.opts.metadataOnly {
+			opts = append(opts, builder.OnlyMetadata)
+		}
+		bld = bld.Watches(w.obj, h, opts...)
+	}
+	return bld.Complete(r)
+}
+
+// LabelMapper maps an object to the primary named by the value of labelKey: in the
+// object's namespace when namespaced is true, cluster-scoped otherwise. Objects
+// without the label map to nothing. It is the map function behind OwnsByLabel.
+func LabelMapper(labelKey string, namespaced bool) func(ctx context.Context, obj client.Object) []reconcile.Request {
+	return func(_ context.Context, obj client.Object) []reconcile.Request {
+		name := obj.GetLabels()[labelKey]
+		if name == "" {
+			return nil
+		}
+		key := types.NamespacedName{Name: name}
+		if namespaced {
+			key.Namespace = obj.GetNamespace()
+		}
+		return []reconcile.Request{{NamespacedName: key}}
+	}
+}
+
+func applyWatchOptions(opts []WatchOption) watchOptions {
+	var o watchOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}

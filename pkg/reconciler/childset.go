@@ -1,0 +1,558 @@
+package reconciler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+)
+
+// DefaultParallelism is the number of concurrent child writes of a ChildSet when
+// Parallelism is not set.
+const DefaultParallelism = 16
+
+// ConflictAction says what a ChildSet does when an object with a desired child's
+// name exists but does not carry the ownership labels.
+type ConflictAction int
+
+const (
+	// ConflictSkip leaves the object alone and reports the child as Conflict.
+	ConflictSkip ConflictAction = iota
+	// ConflictAdopt applies the ownership labels and desired fields without forcing:
+	// fields with a different value owned by another field manager make the apply
+	// fail, and the child is reported as Conflict (reason FieldConflict).
+	ConflictAdopt
+	// ConflictOverwrite applies the ownership labels and desired fields, forcing
+	// ownership of every conflicting field.
+	ConflictOverwrite
+)
+
+// PruneAction says what a ChildSet does with an owned child that is no longer desired.
+type PruneAction int
+
+const (
+	// PruneDelete deletes the child (with a UID precondition).
+	PruneDelete PruneAction = iota
+	// PruneOrphan removes the ownership labels and leaves the object in place.
+	PruneOrphan
+	// PruneKeep leaves the child untouched (it stays labelled as owned).
+	PruneKeep
+)
+
+// ChildAction is what happened to one child during a ChildSet step.
+type ChildAction string
+
+// Child actions reported in a ChildReport.
+const (
+	ChildCreated   ChildAction = "Created"
+	ChildUpdated   ChildAction = "Updated"
+	ChildUnchanged ChildAction = "Unchanged"
+	ChildDeleted   ChildAction = "Deleted"
+	ChildOrphaned  ChildAction = "Orphaned"
+	ChildConflict  ChildAction = "Conflict"
+	ChildFailed    ChildAction = "Failed"
+	// ChildKept is reported for an owned, undesired child whose Prune said PruneKeep.
+	ChildKept ChildAction = "Kept"
+)
+
+// Reasons set on ChildOutcome.
+const (
+	// ReasonUnmanaged: an object with the child's name exists without the ownership labels.
+	ReasonUnmanaged = "Unmanaged"
+	// ReasonFieldConflict: adopting failed because another field manager owns a field
+	// with a different value.
+	ReasonFieldConflict = "FieldConflict"
+)
+
+// ChildOutcome is the outcome for one child.
+type ChildOutcome struct {
+	Key     types.NamespacedName
+	Action  ChildAction
+	Err     error
+	Reason  string
+	Message string
+}
+
+// ChildReport is the outcome of one ChildSet step in one reconcile, in a stable
+// order (by namespace, then name).
+type ChildReport struct {
+	// Outcomes has one entry per desired child and per pruned (or kept) child.
+	Outcomes []ChildOutcome
+	// Desired is the number of desired children.
+	Desired int
+}
+
+// Count returns how many children had this action.
+func (r ChildReport) Count(a ChildAction) int {
+	n := 0
+	for _, o := range r.Outcomes {
+		if o.Action == a {
+			n++
+		}
+	}
+	return n
+}
+
+// Failed returns the children that failed, in stable order.
+func (r ChildReport) Failed() []ChildOutcome { return r.filter(ChildFailed) }
+
+// Conflicts returns the children in conflict with objects not owned, in stable order.
+func (r ChildReport) Conflicts() []ChildOutcome { return r.filter(ChildConflict) }
+
+// Synced returns how many desired children are in line with the desired state
+// (created, updated or unchanged).
+func (r ChildReport) Synced() int {
+	return r.Count(ChildCreated) + r.Count(ChildUpdated) + r.Count(ChildUnchanged)
+}
+
+func (r ChildReport) filter(a ChildAction) []ChildOutcome {
+	var out []ChildOutcome
+	for _, o := range r.Outcomes {
+		if o.Action == a {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// ChildSet keeps a set of children (any GVK, typed or *unstructured.Unstructured, any
+// namespace) in line with the primary. It is a Step.
+//
+// Each reconcile lists the actual children by Labels (and Namespace), computes the
+// desired ones, and for each desired child: absent → server-side apply (create);
+// owned and Matches → nothing; owned and different → server-side apply; present but
+// not owned → OnConflict. Owned children no longer desired are pruned. Writes run in
+// parallel (Parallelism). A steady state makes no write.
+//
+// Conflicts are reported as a NotReady fact (ReasonChildConflict), children failing
+// with a non-retryable error (invalid, bad request) as NotReady (ReasonChildFailed);
+// if any child failed with a retryable error the step returns one aggregated
+// transient error after every child was tried. The report is available to later
+// steps and to the Status hook through State.Children(Name).
+type ChildSet[T Object, C client.Object] struct {
+	// Name of the step (metrics, State.Children).
+	Name string
+	// FieldOwner is the server-side apply field manager, e.g. "courier". Defaults to
+	// the controller name.
+	FieldOwner string
+	// NewList returns an empty list of children, e.g. &corev1.SecretList{} or an
+	// UnstructuredList with its GVK set.
+	NewList func() client.ObjectList
+	// Labels are the ownership labels: stamped on every desired child and used as
+	// the selector to list actual children. Required, must not be empty.
+	Labels func(parent T) map[string]string
+	// Namespace to list children in; nil or "" lists all namespaces.
+	Namespace func(parent T) string
+	// Desired returns the desired children, with deterministic names (never
+	// generateName).
+	Desired func(ctx context.Context, s *State[T]) ([]C, error)
+	// Matches reports whether live is already in line with desired (desired carries
+	// the ownership labels). Optional; the default (DefaultMatches) is a subset
+	// compare that ignores fields defaulted by the server.
+	Matches func(desired, live C) bool
+	// OnConflict is asked when an object with a desired name exists but lacks the
+	// ownership labels. Optional; default ConflictSkip.
+	OnConflict func(ctx context.Context, s *State[T], desired C, live C) ConflictAction
+	// Prune says what to do with owned children no longer desired. Optional; default
+	// PruneDelete.
+	Prune func(live C) PruneAction
+	// Parallelism bounds concurrent writes (default DefaultParallelism).
+	Parallelism int
+	// Lister returns the reader used to list actual children. Optional; default
+	// s.Client (the manager's cache).
+	Lister func(s *State[T]) client.Reader
+}
+
+type childSetStep[T Object, C client.Object] struct{ ChildSet[T, C] }
+
+func (c childSetStep[T, C]) Name() string { return c.ChildSet.Name }
+
+// Step returns the ChildSet as a Step[T], for use in Builder.Steps and Sequence:
+//
+//	Steps(finalizer, reconciler.ChildSet[*Widget, *corev1.ConfigMap]{Name: "configmaps", ...}.Step())
+//
+// (Go does not allow a field and a method both called Name, so ChildSet itself keeps
+// the Name field and Step adapts it to the Step interface.)
+func (c ChildSet[T, C]) Step() Step[T] { return childSetStep[T, C]{c} }
+
+func (c childSetStep[T, C]) Reconcile(ctx context.Context, s *State[T]) error {
+	return c.ChildSet.Reconcile(ctx, s)
+}
+
+type childKey = types.NamespacedName
+
+// Reconcile runs the ChildSet once. See ChildSet.
+func (c ChildSet[T, C]) Reconcile(ctx context.Context, s *State[T]) error {
+	if c.Labels == nil || c.NewList == nil || c.Desired == nil {
+		return Terminal("InvalidChildSet", "child set %q needs Labels, NewList and Desired", c.Name)
+	}
+	parent := s.Object
+	labels := c.Labels(parent)
+	if len(labels) == 0 {
+		return Terminal("InvalidChildSet", "child set %q has no ownership labels", c.Name)
+	}
+	desired, err := c.Desired(ctx, s)
+	if err != nil {
+		return err
+	}
+
+	list := c.NewList()
+	opts := []client.ListOption{client.MatchingLabels(labels)}
+	if c.Namespace != nil {
+		if ns := c.Namespace(parent); ns != "" {
+			opts = append(opts, client.InNamespace(ns))
+		}
+	}
+	var reader client.Reader = s.Client
+	if c.Lister != nil {
+		reader = c.Lister(s)
+	}
+	if err := reader.List(ctx, list, opts...); err != nil {
+		return fmt.Errorf("listing children of %s: %w", c.Name, err)
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return fmt.Errorf("listing children of %s: %w", c.Name, err)
+	}
+	live := make(map[childKey]C, len(items))
+	for _, it := range items {
+		ci, ok := it.(C)
+		if !ok {
+			return Terminal("InvalidChildSet", "child set %q: list item %T is not the child type", c.Name, it)
+		}
+		live[client.ObjectKeyFromObject(ci)] = ci
+	}
+
+	w := &childWork[T, C]{cs: c, s: s, labels: labels}
+	seen := make(map[childKey]bool, len(desired))
+	tasks := make([]func(context.Context) ChildOutcome, 0, len(desired)+len(live))
+	for _, d := range desired {
+		if d.GetName() == "" {
+			return Terminal("InvalidChild", "child set %q: a desired child has no name (generateName is not supported)", c.Name)
+		}
+		d = stampLabels(d, labels)
+		k := client.ObjectKeyFromObject(d)
+		if seen[k] {
+			return Terminal("DuplicateChild", "child set %q: child %s is desired twice", c.Name, k)
+		}
+		seen[k] = true
+		gvk, err := apiutil.GVKForObject(d, s.scheme)
+		if err != nil {
+			return Terminal("InvalidChild", "child set %q: %v", c.Name, err)
+		}
+		l, has := live[k]
+		tasks = append(tasks, func(ctx context.Context) ChildOutcome { return w.sync(ctx, k, d, gvk, l, has) })
+	}
+	for k, l := range live {
+		if !seen[k] {
+			tasks = append(tasks, func(ctx context.Context) ChildOutcome { return w.prune(ctx, k, l) })
+		}
+	}
+
+	outcomes := runBounded(ctx, c.parallelism(), tasks)
+	sort.Slice(outcomes, func(i, j int) bool {
+		if outcomes[i].Key.Namespace != outcomes[j].Key.Namespace {
+			return outcomes[i].Key.Namespace < outcomes[j].Key.Namespace
+		}
+		return outcomes[i].Key.Name < outcomes[j].Key.Name
+	})
+	report := ChildReport{Outcomes: outcomes, Desired: len(desired)}
+	s.setReport(c.Name, report)
+
+	var retry, permanent []ChildOutcome
+	for _, o := range report.Failed() {
+		if retryable(o.Err) {
+			retry = append(retry, o)
+		} else {
+			permanent = append(permanent, o)
+		}
+	}
+	if conflicts := report.Conflicts(); len(conflicts) > 0 {
+		s.NotReady(ReasonChildConflict, "%d of %d children conflict with objects not managed by %s: %s", len(conflicts), report.Desired, c.fieldOwner(s), summarize(conflicts))
+	}
+	if len(permanent) > 0 {
+		s.NotReady(ReasonChildFailed, "%d children failed: %s", len(permanent), summarize(permanent))
+	}
+	if len(retry) > 0 {
+		return fmt.Errorf("%d of %d children of %s failed: %s", len(retry), len(outcomes), c.Name, summarize(retry))
+	}
+	return nil
+}
+
+func (c ChildSet[T, C]) parallelism() int {
+	if c.Parallelism > 0 {
+		return c.Parallelism
+	}
+	return DefaultParallelism
+}
+
+func (c ChildSet[T, C]) fieldOwner(s *State[T]) string {
+	if c.FieldOwner != "" {
+		return c.FieldOwner
+	}
+	return s.controller
+}
+
+// childWork carries what the per-child tasks need.
+type childWork[T Object, C client.Object] struct {
+	cs     ChildSet[T, C]
+	s      *State[T]
+	labels map[string]string
+}
+
+func (w *childWork[T, C]) sync(ctx context.Context, k childKey, d C, gvk schema.GroupVersionKind, live C, has bool) ChildOutcome {
+	if has {
+		if w.matches(d, live) {
+			return ChildOutcome{Key: k, Action: ChildUnchanged}
+		}
+		return w.apply(ctx, k, d, gvk, true, ChildUpdated)
+	}
+	// Not among the owned children: look at the API server (not the cache, which may
+	// be label-filtered or stale) before creating, so an unmanaged object is never
+	// overwritten by accident.
+	existing, err := w.get(ctx, k, d, gvk)
+	if apierrors.IsNotFound(err) {
+		return w.apply(ctx, k, d, gvk, true, ChildCreated)
+	}
+	if err != nil {
+		w.metric("get", "error")
+		return failed(k, err)
+	}
+	if hasLabels(existing, w.labels) {
+		// Ours, but the cache has not caught up yet.
+		if w.matches(d, existing) {
+			return ChildOutcome{Key: k, Action: ChildUnchanged}
+		}
+		return w.apply(ctx, k, d, gvk, true, ChildUpdated)
+	}
+	action := ConflictSkip
+	if w.cs.OnConflict != nil {
+		action = w.cs.OnConflict(ctx, w.s, d, existing)
+	}
+	switch action {
+	case ConflictAdopt:
+		o := w.apply(ctx, k, d, gvk, false, ChildUpdated)
+		if o.Action == ChildFailed && apierrors.IsConflict(o.Err) {
+			w.s.Log.V(1).Info("adopting child failed on field conflicts", "child", k.String(), "kind", gvk.Kind)
+			return ChildOutcome{Key: k, Action: ChildConflict, Err: o.Err, Reason: ReasonFieldConflict, Message: o.Message}
+		}
+		return o
+	case ConflictOverwrite:
+		return w.apply(ctx, k, d, gvk, true, ChildUpdated)
+	default:
+		return ChildOutcome{Key: k, Action: ChildConflict, Reason: ReasonUnmanaged,
+			Message: fmt.Sprintf("%s %s exists and is not managed by %s", gvk.Kind, k, w.cs.fieldOwner(w.s))}
+	}
+}
+
+func (w *childWork[T, C]) matches(d, live C) bool {
+	if w.cs.Matches != nil {
+		return w.cs.Matches(d, live)
+	}
+	return DefaultMatches(d, live, w.cs.fieldOwner(w.s))
+}
+
+// get reads the object with the desired child's name through the uncached reader.
+func (w *childWork[T, C]) get(ctx context.Context, k childKey, d C, gvk schema.GroupVersionKind) (C, error) {
+	var zero C
+	var fresh client.Object
+	if _, ok := any(d).(*unstructured.Unstructured); ok {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(gvk)
+		fresh = u
+	} else {
+		o, err := w.s.scheme.New(gvk)
+		if err != nil {
+			return zero, err
+		}
+		co, ok := o.(client.Object)
+		if !ok {
+			return zero, fmt.Errorf("%s is not a client.Object", gvk)
+		}
+		fresh = co
+	}
+	c, ok := fresh.(C)
+	if !ok {
+		return zero, fmt.Errorf("cannot make an empty %T for %s", d, gvk)
+	}
+	if err := w.s.Reader.Get(ctx, k, c); err != nil {
+		return zero, err
+	}
+	return c, nil
+}
+
+func (w *childWork[T, C]) apply(ctx context.Context, k childKey, d C, gvk schema.GroupVersionKind, force bool, action ChildAction) ChildOutcome {
+	u, err := applyPayload(d, gvk)
+	if err != nil {
+		return failed(k, err)
+	}
+	opts := []client.ApplyOption{client.FieldOwner(w.cs.fieldOwner(w.s))}
+	if force {
+		opts = append(opts, client.ForceOwnership)
+	}
+	if err := w.s.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), opts...); err != nil {
+		w.metric("apply", resultOf(err))
+		w.s.Log.V(1).Info("applying child failed", "child", k.String(), "kind", gvk.Kind, "error", err.Error())
+		return failed(k, err)
+	}
+	w.metric("apply", "success")
+	w.s.Log.V(1).Info("child applied", "child", k.String(), "kind", gvk.Kind, "action", string(action))
+	return ChildOutcome{Key: k, Action: action}
+}
+
+func (w *childWork[T, C]) prune(ctx context.Context, k childKey, l C) ChildOutcome {
+	action := PruneDelete
+	if w.cs.Prune != nil {
+		action = w.cs.Prune(l)
+	}
+	switch action {
+	case PruneKeep:
+		return ChildOutcome{Key: k, Action: ChildKept}
+	case PruneOrphan:
+		drop := make(map[string]any, len(w.labels))
+		for lk := range w.labels {
+			drop[lk] = nil
+		}
+		patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"labels": drop}})
+		err := w.s.Client.Patch(ctx, l, client.RawPatch(types.MergePatchType, patch), client.FieldOwner(w.cs.fieldOwner(w.s)))
+		if err != nil && !apierrors.IsNotFound(err) {
+			w.metric("orphan", resultOf(err))
+			return failed(k, err)
+		}
+		w.metric("orphan", "success")
+		w.s.Log.V(1).Info("child orphaned", "child", k.String())
+		return ChildOutcome{Key: k, Action: ChildOrphaned}
+	default:
+		uid := l.GetUID()
+		opts := []client.DeleteOption{client.PropagationPolicy(metav1.DeletePropagationBackground)}
+		if uid != "" {
+			opts = append(opts, client.Preconditions{UID: &uid})
+		}
+		if err := w.s.Client.Delete(ctx, l, opts...); err != nil && !apierrors.IsNotFound(err) {
+			w.metric("delete", resultOf(err))
+			return failed(k, err)
+		}
+		w.metric("delete", "success")
+		w.s.Log.V(1).Info("child deleted", "child", k.String())
+		return ChildOutcome{Key: k, Action: ChildDeleted}
+	}
+}
+
+func (w *childWork[T, C]) metric(verb, result string) {
+	childOperations.WithLabelValues(w.s.controller, w.cs.Name, verb, result).Inc()
+}
+
+// DefaultMatches is the default ChildSet.Matches: every field of desired (as
+// unstructured, ignoring metadata other than labels and annotations) is present and
+// equal in live, so fields defaulted by the API server never cause an update; and,
+// when live carries managedFields, every field fieldOwner applied before is still
+// desired (otherwise a new apply is needed to remove it).
+func DefaultMatches(desired, live client.Object, fieldOwner string) bool {
+	d, err := toUnstructuredMap(desired)
+	if err != nil {
+		return false
+	}
+	d = runtime.DeepCopyJSON(d)
+	pruneNulls(d)
+	l, err := toUnstructuredMap(live)
+	if err != nil {
+		return false
+	}
+	if !isSubset(comparablePart(d), l) {
+		return false
+	}
+	return ownedFieldsCovered(l, d, fieldOwner)
+}
+
+func stampLabels[C client.Object](d C, labels map[string]string) C {
+	c := d.DeepCopyObject().(C)
+	merged := make(map[string]string, len(labels)+len(c.GetLabels()))
+	for k, v := range c.GetLabels() {
+		merged[k] = v
+	}
+	for k, v := range labels {
+		merged[k] = v
+	}
+	c.SetLabels(merged)
+	return c
+}
+
+func hasLabels(o client.Object, labels map[string]string) bool {
+	got := o.GetLabels()
+	for k, v := range labels {
+		if got[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func failed(k childKey, err error) ChildOutcome {
+	return ChildOutcome{Key: k, Action: ChildFailed, Err: err, Reason: string(apierrors.ReasonForError(err)), Message: err.Error()}
+}
+
+// retryable reports whether a child write failure may succeed on retry.
+func retryable(err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err), apierrors.IsMethodNotSupported(err),
+		apierrors.IsNotAcceptable(err), apierrors.IsUnsupportedMediaType(err), apierrors.IsRequestEntityTooLargeError(err):
+		return false
+	}
+	return true
+}
+
+func resultOf(err error) string {
+	if apierrors.IsConflict(err) {
+		return "conflict"
+	}
+	return "error"
+}
+
+func summarize(os []ChildOutcome) string {
+	const max = 3
+	parts := make([]string, 0, max+1)
+	for i, o := range os {
+		if i == max {
+			parts = append(parts, fmt.Sprintf("and %d more", len(os)-max))
+			break
+		}
+		msg := o.Message
+		if msg == "" {
+			msg = o.Reason
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", o.Key, msg))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// runBounded runs tasks with at most n at a time and returns their outcomes in task order.
+func runBounded(ctx context.Context, n int, tasks []func(context.Context) ChildOutcome) []ChildOutcome {
+	out := make([]ChildOutcome, len(tasks))
+	sem := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	for i, t := range tasks {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i] = t(ctx)
+		}()
+	}
+	wg.Wait()
+	return out
+}

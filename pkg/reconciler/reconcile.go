@@ -1,0 +1,193 @@
+package reconciler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+)
+
+const eventAction = "Reconcile"
+
+type primaryReconciler[T Object] struct {
+	name   string
+	newObj func() T
+	steps  sequence[T]
+	status func(ctx context.Context, s *State[T])
+	deps   Deps
+}
+
+// Reconcile runs one reconcile of the primary named by req: get, run the steps,
+// compute conditions in one place, write status once if it changed, emit events on
+// condition transitions, and map the outcome to a result.
+func (r *primaryReconciler[T]) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	log := r.deps.Log
+	if log.GetSink() == nil {
+		log = logf.FromContext(ctx)
+	}
+	log = log.WithValues("controller", r.name, "primary", req.NamespacedName.String())
+	ctx = logf.IntoContext(ctx, log)
+
+	obj := r.newObj()
+	if err := r.deps.Client.Get(ctx, req.NamespacedName, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return reconcile.Result{}, nil
+		}
+		return reconcile.Result{}, err
+	}
+	original := obj.DeepCopyObject().(T)
+	s := &State[T]{
+		Object:     obj,
+		Client:     r.deps.Client,
+		Reader:     r.deps.Reader,
+		Log:        log,
+		controller: r.name,
+		scheme:     r.deps.Scheme,
+		recorder:   r.deps.Recorder,
+	}
+
+	stepErr := r.steps.Reconcile(ctx, s)
+	outcome, after, reason, message := classify(stepErr)
+
+	if s.deleted {
+		// The last finalizer is gone: the primary is being removed, nothing to write.
+		log.V(1).Info("primary released")
+		return reconcile.Result{}, nil
+	}
+	if r.status != nil {
+		r.status(ctx, s)
+	}
+	transition := setConditions(s, outcome, reason, message)
+	if err := r.writeStatus(ctx, original, s.Object); err != nil {
+		if apierrors.IsNotFound(err) {
+			return reconcile.Result{}, nil
+		}
+		log.V(1).Info("status write failed", "error", err.Error())
+		if stepErr != nil && outcome == OutcomeTransient {
+			return reconcile.Result{}, stepErr
+		}
+		return reconcile.Result{}, fmt.Errorf("writing status: %w", err)
+	}
+	if transition != nil && r.deps.Recorder != nil {
+		r.deps.Recorder.Eventf(s.Object, nil, transition.eventType, transition.reason, eventAction, "%s", transition.message)
+	}
+
+	switch outcome {
+	case OutcomeWaiting:
+		log.V(1).Info("waiting", "reason", reason, "requeueAfter", after)
+		return reconcile.Result{RequeueAfter: after}, nil
+	case OutcomeTransient, OutcomeTerminal:
+		return reconcile.Result{}, stepErr
+	default:
+		return reconcile.Result{}, nil
+	}
+}
+
+type transitionEvent struct{ eventType, reason, message string }
+
+// setConditions computes Ready, Reconciling and Stalled and the observed generation.
+// It returns the event to emit if Ready changed status or reason.
+func setConditions[T Object](s *State[T], outcome Outcome, reason, message string) *transitionEvent {
+	obj := s.Object
+	gen := obj.GetGeneration()
+	conds := obj.GetConditions()
+	old := meta.FindStatusCondition(conds, ConditionReady)
+	var oldStatus metav1.ConditionStatus
+	var oldReason string
+	if old != nil {
+		oldStatus, oldReason = old.Status, old.Reason
+	}
+
+	set := func(t string, st metav1.ConditionStatus, reason, msg string) {
+		meta.SetStatusCondition(&conds, metav1.Condition{Type: t, Status: st, Reason: reason, Message: msg, ObservedGeneration: gen})
+	}
+	ready := metav1.Condition{Type: ConditionReady}
+	switch outcome {
+	case OutcomeDone:
+		meta.RemoveStatusCondition(&conds, ConditionReconciling)
+		meta.RemoveStatusCondition(&conds, ConditionStalled)
+		if fr, fm, ok := s.NotReadyReason(); ok {
+			ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, fr, fm
+		} else {
+			ready.Status, ready.Reason, ready.Message = metav1.ConditionTrue, ReasonSucceeded, "Reconciliation succeeded"
+		}
+		obj.SetObservedGeneration(gen)
+	case OutcomeWaiting:
+		meta.RemoveStatusCondition(&conds, ConditionStalled)
+		set(ConditionReconciling, metav1.ConditionTrue, reason, message)
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, reason, message
+		obj.SetObservedGeneration(gen)
+	case OutcomeTerminal:
+		meta.RemoveStatusCondition(&conds, ConditionReconciling)
+		set(ConditionStalled, metav1.ConditionTrue, reason, message)
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, reason, message
+		obj.SetObservedGeneration(gen)
+	case OutcomeTransient:
+		meta.RemoveStatusCondition(&conds, ConditionStalled)
+		set(ConditionReconciling, metav1.ConditionTrue, reason, message)
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, reason, message
+		// observedGeneration is left as is: this generation was not fully processed.
+	}
+	ready.ObservedGeneration = gen
+	meta.SetStatusCondition(&conds, ready)
+	obj.SetConditions(conds)
+
+	if oldStatus == ready.Status && oldReason == ready.Reason {
+		return nil
+	}
+	ev := &transitionEvent{eventType: "Normal", reason: ready.Reason, message: ready.Message}
+	if ready.Status != metav1.ConditionTrue && outcome != OutcomeWaiting {
+		ev.eventType = "Warning"
+	}
+	return ev
+}
+
+// writeStatus writes status through the status subresource, as a JSON merge patch of
+// status only, and only if status changed semantically.
+func (r *primaryReconciler[T]) writeStatus(ctx context.Context, original, current T) error {
+	before, err := statusOf(original)
+	if err != nil {
+		return err
+	}
+	after, err := statusOf(current)
+	if err != nil {
+		return err
+	}
+	if equality.Semantic.DeepEqual(before, after) {
+		return nil
+	}
+	a, err := json.Marshal(map[string]any{"status": before})
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(map[string]any{"status": after})
+	if err != nil {
+		return err
+	}
+	patch, err := jsonpatch.CreateMergePatch(a, b)
+	if err != nil {
+		return err
+	}
+	if string(patch) == "{}" {
+		return nil
+	}
+	return r.deps.Client.Status().Patch(ctx, current, client.RawPatch(types.MergePatchType, patch))
+}
+
+func statusOf(obj runtime.Object) (any, error) {
+	u, err := toUnstructuredMap(obj)
+	if err != nil {
+		return nil, err
+	}
+	return u["status"], nil
+}

@@ -1,0 +1,128 @@
+package reconciler
+
+import (
+	"context"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+)
+
+// Step is one unit of reconcile logic. Reconcile returns nil when done, or an error
+// classified by Terminal, Waiting, or (any other error) transient.
+type Step[T Object] interface {
+	Name() string
+	Reconcile(ctx context.Context, s *State[T]) error
+}
+
+type sequence[T Object] struct{ steps []Step[T] }
+
+// Sequence runs steps in order and stops at the first error (Waiting and Terminal
+// included). Each step's duration and outcome are recorded in the metrics.
+func Sequence[T Object](steps ...Step[T]) Step[T] { return sequence[T]{steps: steps} }
+
+func (q sequence[T]) Name() string { return "sequence" }
+
+func (q sequence[T]) Reconcile(ctx context.Context, s *State[T]) error {
+	for _, st := range q.steps {
+		if err := runStep(ctx, s, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runStep runs one step with metrics and logging.
+func runStep[T Object](ctx context.Context, s *State[T], st Step[T]) error {
+	start := time.Now()
+	err := st.Reconcile(ctx, s)
+	outcome := Classify(err)
+	if _, isSeq := st.(sequence[T]); !isSeq {
+		stepDuration.WithLabelValues(s.controller, st.Name()).Observe(time.Since(start).Seconds())
+		stepOutcomes.WithLabelValues(s.controller, st.Name(), string(outcome)).Inc()
+		if outcome != OutcomeDone {
+			s.Log.V(1).Info("step did not complete", "step", st.Name(), "outcome", outcome, "error", err.Error())
+		}
+	}
+	return err
+}
+
+type syncStep[T Object] struct {
+	name string
+	fn   func(ctx context.Context, s *State[T]) error
+}
+
+// Sync is a step made of a function.
+func Sync[T Object](name string, fn func(ctx context.Context, s *State[T]) error) Step[T] {
+	return syncStep[T]{name: name, fn: fn}
+}
+
+func (f syncStep[T]) Name() string { return f.name }
+func (f syncStep[T]) Reconcile(ctx context.Context, s *State[T]) error {
+	return f.fn(ctx, s)
+}
+
+type finalizerStep[T Object] struct {
+	name, finalizer string
+	cleanup         func(ctx context.Context, s *State[T]) error
+}
+
+// Finalizer guards the steps after it with a finalizer.
+//
+// While the primary is not being deleted, it adds the finalizer (patching only
+// metadata.finalizers, with optimistic locking) before any later step runs. When the
+// primary is being deleted it runs cleanup (if not nil), removes the finalizer only
+// after cleanup returned nil, and stops the sequence: later steps never run on
+// delete. If the finalizer is already gone on delete, nothing runs.
+//
+// Put it first in the controller's steps. Never rename a finalizer: objects carrying
+// the old name would never be released.
+func Finalizer[T Object](name, finalizer string, cleanup func(ctx context.Context, s *State[T]) error) Step[T] {
+	return finalizerStep[T]{name: name, finalizer: finalizer, cleanup: cleanup}
+}
+
+func (f finalizerStep[T]) Name() string { return f.name }
+
+func (f finalizerStep[T]) Reconcile(ctx context.Context, s *State[T]) error {
+	obj := s.Object
+	if obj.GetDeletionTimestamp().IsZero() {
+		if controllerutil.ContainsFinalizer(obj, f.finalizer) {
+			return nil
+		}
+		return f.patchFinalizers(ctx, s, func(o T) { controllerutil.AddFinalizer(o, f.finalizer) })
+	}
+	if !controllerutil.ContainsFinalizer(obj, f.finalizer) {
+		return errHalt
+	}
+	if f.cleanup != nil {
+		if err := f.cleanup(ctx, s); err != nil {
+			return err
+		}
+	}
+	if err := f.patchFinalizers(ctx, s, func(o T) { controllerutil.RemoveFinalizer(o, f.finalizer) }); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return err
+		}
+		s.Object.SetFinalizers(nil)
+	}
+	s.mu.Lock()
+	s.deleted = len(s.Object.GetFinalizers()) == 0
+	s.mu.Unlock()
+	return errHalt
+}
+
+// patchFinalizers patches metadata.finalizers only, on a copy of the primary, and
+// copies the new finalizers and resourceVersion back (so status fields already set
+// by earlier steps are kept).
+func (f finalizerStep[T]) patchFinalizers(ctx context.Context, s *State[T], mutate func(T)) error {
+	base := s.Object.DeepCopyObject().(T)
+	work := s.Object.DeepCopyObject().(T)
+	mutate(work)
+	if err := s.Client.Patch(ctx, work, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+		return err
+	}
+	s.Object.SetFinalizers(work.GetFinalizers())
+	s.Object.SetResourceVersion(work.GetResourceVersion())
+	return nil
+}
