@@ -1,0 +1,60 @@
+package rollout
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/courier-operator/courier/internal/workloadrefs"
+)
+
+// inputsIndex is the field index on cached workloads: one value per input the
+// workload consumes, in the workloadrefs form "configmap/<name>" or "secret/<name>".
+const inputsIndex = "courier.dev/rollout-inputs"
+
+// inputs returns the inputs of a workload (its template references plus the extra
+// annotation minus the exclude annotation) and the annotation problems, if any.
+func (k workloadKind[T]) inputs(obj T) ([]workloadrefs.Reference, error) {
+	ann := obj.GetAnnotations()
+	return workloadrefs.Collect(&k.template(obj).Spec, ann[AnnotationExtraRefs], ann[AnnotationExcludeRefs])
+}
+
+// indexInputs is the field indexer: it lists the inputs of a workload, so an event on
+// a ConfigMap or Secret finds its consumers with one indexed cache lookup.
+func (k workloadKind[T]) indexInputs(obj client.Object) []string {
+	w, ok := obj.(T)
+	if !ok {
+		return nil
+	}
+	refs, _ := k.inputs(w)
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		out[i] = r.String()
+	}
+	return out
+}
+
+// consumers returns a map function for events on inputs of the given kind: it
+// requests a reconcile of every cached workload of this kind, in the input's
+// namespace, that consumes the input.
+func (k workloadKind[T]) consumers(c client.Reader, input workloadrefs.Kind) func(ctx context.Context, obj client.Object) []reconcile.Request {
+	return func(ctx context.Context, obj client.Object) []reconcile.Request {
+		list := k.newList()
+		ref := workloadrefs.Ref{Kind: input, Name: obj.GetName()}
+		if err := c.List(ctx, list, client.InNamespace(obj.GetNamespace()), client.MatchingFields{inputsIndex: ref.String()}); err != nil {
+			return nil // the cache is local; a failure here means it is not ready, and resync catches up
+		}
+		var out []reconcile.Request
+		_ = meta.EachListItem(list, func(o runtime.Object) error {
+			if co, ok := o.(client.Object); ok {
+				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: co.GetNamespace(), Name: co.GetName()}})
+			}
+			return nil
+		})
+		return out
+	}
+}

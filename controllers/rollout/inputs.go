@@ -1,0 +1,64 @@
+package rollout
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/courier-operator/courier/internal/contenthash"
+	"github.com/courier-operator/courier/internal/workloadrefs"
+)
+
+// observe reads every input of a workload from reader (the uncached API reader: the
+// content of ConfigMaps and Secrets is never cached) and hashes it. Only digests
+// leave this function; the objects are dropped at once.
+func observe(ctx context.Context, reader client.Reader, namespace string, refs []workloadrefs.Reference) (observation, error) {
+	obs := observation{Digests: make(map[string]string, len(refs))}
+	entries := make([]contenthash.Entry, 0, len(refs))
+	for _, ref := range refs {
+		digest, err := digestOf(ctx, reader, types.NamespacedName{Namespace: namespace, Name: ref.Name}, ref.Kind)
+		if err != nil {
+			return observation{}, fmt.Errorf("reading %s: %w", ref, err)
+		}
+		key := ref.String()
+		obs.Digests[key] = digest
+		entries = append(entries, contenthash.Entry{Key: key, Digest: digest})
+		if digest == contenthash.Absent && !ref.Optional {
+			obs.MissingRequired = append(obs.MissingRequired, key)
+		}
+	}
+	obs.Hash = contenthash.Combine(entries)
+	return obs, nil
+}
+
+// digestOf reads one input and returns its content digest, or Absent if it does not
+// exist.
+func digestOf(ctx context.Context, reader client.Reader, key types.NamespacedName, kind workloadrefs.Kind) (string, error) {
+	switch kind {
+	case workloadrefs.ConfigMap:
+		var cm corev1.ConfigMap
+		if err := reader.Get(ctx, key, &cm); err != nil {
+			return absentIfNotFound(err)
+		}
+		return contenthash.ConfigMap(&cm), nil
+	case workloadrefs.Secret:
+		var s corev1.Secret
+		if err := reader.Get(ctx, key, &s); err != nil {
+			return absentIfNotFound(err)
+		}
+		return contenthash.Secret(&s), nil
+	default:
+		return "", fmt.Errorf("unsupported input kind %q", kind)
+	}
+}
+
+func absentIfNotFound(err error) (string, error) {
+	if apierrors.IsNotFound(err) {
+		return contenthash.Absent, nil
+	}
+	return "", err
+}

@@ -1,0 +1,148 @@
+package rollout
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/courier-operator/courier/pkg/reconciler"
+)
+
+// Event reasons on workloads. Messages carry object names only, never data.
+const (
+	eventTracking          = "RolloutTracking"
+	eventInputsChanged     = "RolloutInputsChanged"
+	eventPending           = "RolloutPending"
+	eventPaused            = "RolloutPaused"
+	eventRolledOut         = "RolledOut"
+	eventMissingInput      = "MissingInput"
+	eventInvalidAnnotation = "InvalidAnnotation"
+)
+
+// scope is what one reconcile of a workload needs from its caller (the DSL's State).
+type scope struct {
+	// Client writes the workload (server-side apply).
+	Client client.Client
+	// Reader reads inputs uncached (the manager's API reader).
+	Reader client.Reader
+	// Log carries the workload's key.
+	Log logr.Logger
+	// Eventf records an event on the workload.
+	Eventf func(eventType, reason, format string, args ...any)
+}
+
+// syncer holds what outlives one reconcile: options, the clock, and which problems
+// were already reported per workload (so events fire on transitions, not on every
+// reconcile; after a restart each standing problem is reported once more).
+type syncer struct {
+	opts     Options
+	now      func() time.Time
+	reported sync.Map // types.UID -> string (fingerprint of the reported problems)
+}
+
+func newSyncer(opts Options) *syncer {
+	return &syncer{opts: opts.withDefaults(), now: time.Now}
+}
+
+// sync reconciles one workload of kind k: observe its inputs, decide, store the
+// decision with one apply if it changed anything, and report. It returns
+// reconciler.Waiting while a change waits for the coalescing window.
+func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKind[T], obj T, sc scope) error {
+	if !optedIn(obj) || !obj.GetDeletionTimestamp().IsZero() {
+		// Opted out (or going away): leave the workload exactly as it is.
+		r.reported.Delete(obj.GetUID())
+		return nil
+	}
+	log := sc.Log.WithValues("kind", k.name)
+
+	refs, annErr := k.inputs(obj)
+	obs, err := observe(ctx, sc.Reader, obj.GetNamespace(), refs)
+	if err != nil {
+		return err
+	}
+	r.reportProblems(k.name, obj, annErr, obs.MissingRequired, sc, log)
+
+	tmpl := k.template(obj)
+	cur := readRecord(obj.GetAnnotations(), tmpl.Annotations)
+	d := decide(cur, obs, paused(obj), r.now(), r.opts.Window, r.opts.MaxDelay)
+
+	if !sameRecord(cur, d.Next) {
+		if err := applyRecord(ctx, sc.Client, k.gvk, obj, d.Next); err != nil {
+			return fmt.Errorf("applying rollout state (%s): %w", d.Action, err)
+		}
+		decisions.WithLabelValues(k.name, d.Action.String()).Inc()
+	} else if d.Action == actHold {
+		decisions.WithLabelValues(k.name, d.Action.String()).Inc()
+	}
+	return r.report(k.name, cur, obs, d, sc, log)
+}
+
+// report turns a decision into events, metrics, logs and the reconcile outcome.
+func (r *syncer) report(kind string, cur record, obs observation, d decision, sc scope, log logr.Logger) error {
+	changed := strings.Join(d.Changed, ", ")
+	switch d.Action {
+	case actBaseline:
+		log.Info("tracking inputs; opting in rolls nothing", "inputs", len(obs.Digests), "hash", shortDigest(obs.Hash))
+		sc.Eventf(corev1.EventTypeNormal, eventTracking, "Tracking %d input(s); opting in does not roll the workload", len(obs.Digests))
+	case actRebaseline:
+		log.Info("the set of inputs changed, no input content did; recorded without rolling", "inputs", len(obs.Digests), "hash", shortDigest(obs.Hash))
+		sc.Eventf(corev1.EventTypeNormal, eventInputsChanged, "Now tracking %d input(s); no content changed, nothing rolled", len(obs.Digests))
+	case actHold:
+		log.Info("inputs changed but a required input is missing; not rolling", "changed", d.Changed, "missing", obs.MissingRequired)
+	case actWait:
+		if d.NewChange {
+			log.Info("input change observed; waiting for the coalescing window", "changed", d.Changed, "after", d.RequeueAfter)
+			sc.Eventf(corev1.EventTypeNormal, eventPending, "%s changed; rolling out after %s without further changes", changed, d.RequeueAfter.Round(time.Millisecond))
+		}
+		return reconciler.Waiting(d.RequeueAfter, "CoalescingChanges", "%s changed; rolling out in %s", changed, d.RequeueAfter.Round(time.Millisecond))
+	case actPaused:
+		if d.NewChange {
+			log.Info("input change observed while paused; will roll once when unpaused", "changed", d.Changed)
+			sc.Eventf(corev1.EventTypeNormal, eventPaused, "%s changed; rollouts are paused (%s), the change rolls out once when unpaused", changed, AnnotationPaused)
+		}
+	case actRollout:
+		reason := rolloutReason(cur.AppliedRefs, obs.refDigests(), d.Changed)
+		rolloutsTotal.WithLabelValues(kind, reason).Inc()
+		rolloutDelay.WithLabelValues(kind).Observe(d.Delay.Seconds())
+		log.Info("rolled out", "changed", d.Changed, "reason", reason, "hash", shortDigest(obs.Hash), "delay", d.Delay)
+		sc.Eventf(corev1.EventTypeNormal, eventRolledOut, "%s changed", changed)
+	case actAlreadyRolled:
+		log.V(1).Info("template already carries the new hash; recorded", "hash", shortDigest(obs.Hash))
+	}
+	return nil
+}
+
+// reportProblems emits a Warning event, a log line and a metric when a workload's
+// standing problems (invalid annotation entries, missing required inputs) change.
+// Problems never fail the reconcile: valid inputs are still tracked.
+func (r *syncer) reportProblems(kind string, obj client.Object, annErr error, missing []string, sc scope, log logr.Logger) {
+	var fp strings.Builder
+	if annErr != nil {
+		fp.WriteString(annErr.Error())
+	}
+	fp.WriteString("|" + strings.Join(missing, ","))
+	uid := obj.GetUID()
+	if prev, ok := r.reported.Load(uid); ok && prev.(string) == fp.String() {
+		return
+	}
+	if fp.String() == "|" {
+		r.reported.Delete(uid)
+		return
+	}
+	r.reported.Store(uid, fp.String())
+	if annErr != nil {
+		log.Info("invalid rollout annotation entries are ignored", "error", annErr.Error())
+		sc.Eventf(corev1.EventTypeWarning, eventInvalidAnnotation, "Ignoring invalid entries: %v", annErr)
+	}
+	if len(missing) > 0 {
+		missingInputs.WithLabelValues(kind).Inc()
+		log.Info("required inputs do not exist; rollouts wait for them", "missing", missing)
+		sc.Eventf(corev1.EventTypeWarning, eventMissingInput, "Required input(s) not found: %s; no rollout until they exist", strings.Join(missing, ", "))
+	}
+}
