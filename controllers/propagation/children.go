@@ -1,0 +1,119 @@
+package propagation
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/internal/copy"
+	"github.com/courier-operator/courier/pkg/reconciler"
+)
+
+// copyPolicy carries the per-reconcile decisions a ChildSet asks about.
+type copyPolicy struct {
+	v view
+	// withdrawn copies are deleted whatever the deletion policy (consent withdrawn).
+	withdrawn map[types.NamespacedName]bool
+	// deleteAll forces PruneDelete (never used for Orphan on primary deletion).
+	parallelism int
+}
+
+func (p copyPolicy) onConflict(live client.Object) reconciler.ConflictAction {
+	// Another propagation's copy is never taken over, whatever the policy: two
+	// propagations fighting over one object would loop forever.
+	if copy.IsManagedCopy(live.GetLabels()) {
+		return reconciler.ConflictSkip
+	}
+	switch p.v.conflictPolicy {
+	case v1alpha1.ConflictAdopt:
+		return reconciler.ConflictAdopt
+	case v1alpha1.ConflictOverwrite:
+		return reconciler.ConflictOverwrite
+	default:
+		return reconciler.ConflictSkip
+	}
+}
+
+func (p copyPolicy) prune(live client.Object) reconciler.PruneAction {
+	if p.withdrawn[client.ObjectKeyFromObject(live)] {
+		return reconciler.PruneDelete
+	}
+	if p.v.deletionPolicy == v1alpha1.DeletionOrphan {
+		return reconciler.PruneOrphan
+	}
+	return reconciler.PruneDelete
+}
+
+// stepName is the ChildSet name (and State.Children key) for copies of gvk.
+func stepName(gvk schema.GroupVersionKind) string {
+	if gvk.Group == "" {
+		return "copies/" + gvk.Kind
+	}
+	return "copies/" + gvk.Kind + "." + gvk.Group
+}
+
+// syncKind keeps the copies of one kind in line with desired (all of that kind) and
+// returns the ChildSet's report. Secrets and ConfigMaps use typed children listed
+// from the manager's label-selected cache; other kinds are unstructured and listed
+// from the API server (label-selected), so no cache of them is ever built.
+func syncKind[T reconciler.Object](ctx context.Context, s *reconciler.State[T], gvk schema.GroupVersionKind,
+	desired []*unstructured.Unstructured, p copyPolicy) (reconciler.ChildReport, error) {
+	name := stepName(gvk)
+	var err error
+	switch {
+	case isBuiltinKind(gvk) && gvk.Kind == "Secret":
+		err = childSet[T](p, name, func() client.ObjectList { return &corev1.SecretList{} }, typed[*corev1.Secret](desired, func() *corev1.Secret { return &corev1.Secret{} }), nil).Reconcile(ctx, s)
+	case isBuiltinKind(gvk) && gvk.Kind == "ConfigMap":
+		err = childSet[T](p, name, func() client.ObjectList { return &corev1.ConfigMapList{} }, typed[*corev1.ConfigMap](desired, func() *corev1.ConfigMap { return &corev1.ConfigMap{} }), nil).Reconcile(ctx, s)
+	default:
+		newList := func() client.ObjectList {
+			l := &unstructured.UnstructuredList{}
+			l.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+			return l
+		}
+		direct := func(s *reconciler.State[T]) client.Reader { return s.Reader }
+		err = childSet(p, name, newList, func() ([]*unstructured.Unstructured, error) { return desired, nil }, direct).Reconcile(ctx, s)
+	}
+	return s.Children(name), err
+}
+
+// childSet declares the ChildSet for one kind of copy.
+func childSet[T reconciler.Object, C client.Object](p copyPolicy, name string, newList func() client.ObjectList,
+	desired func() ([]C, error), lister func(*reconciler.State[T]) client.Reader) reconciler.ChildSet[T, C] {
+	return reconciler.ChildSet[T, C]{
+		Name:       name,
+		FieldOwner: v1alpha1.FieldOwner,
+		NewList:    newList,
+		Labels:     func(T) map[string]string { return p.v.ownership() },
+		Namespace:  func(T) string { return p.v.namespace },
+		Desired:    func(context.Context, *reconciler.State[T]) ([]C, error) { return desired() },
+		OnConflict: func(_ context.Context, _ *reconciler.State[T], _ C, live C) reconciler.ConflictAction {
+			return p.onConflict(live)
+		},
+		Prune:       func(live C) reconciler.PruneAction { return p.prune(live) },
+		Parallelism: p.parallelism,
+		Lister:      lister,
+	}
+}
+
+// typed converts unstructured copies to a typed child type.
+func typed[C client.Object](desired []*unstructured.Unstructured, newObj func() C) func() ([]C, error) {
+	return func() ([]C, error) {
+		out := make([]C, 0, len(desired))
+		for _, u := range desired {
+			c := newObj()
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, c); err != nil {
+				return nil, fmt.Errorf("converting copy %s/%s: %w", u.GetNamespace(), u.GetName(), err)
+			}
+			out = append(out, c)
+		}
+		return out, nil
+	}
+}

@@ -1,0 +1,132 @@
+package propagation
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/internal/consent"
+	"github.com/courier-operator/courier/internal/copy"
+)
+
+// targeting returns the namespaces one source is copied into. It records facts
+// (consent refused...) through notReady, and marks in withdrawn the copies that must
+// be deleted whatever the deletion policy (consent withdrawn).
+type targeting func(ctx context.Context, src *unstructured.Unstructured) ([]string, error)
+
+// clusterTargeting targets every namespace the ClusterPropagation's targets select,
+// except the source's own namespace. Namespaces come from the manager's cache.
+func clusterTargeting(c client.Reader, p *v1alpha1.ClusterPropagation, global []string,
+	notReady func(reason, format string, args ...any)) targeting {
+	var names []string
+	var loaded bool
+	return func(ctx context.Context, src *unstructured.Unstructured) ([]string, error) {
+		if !loaded {
+			m, err := newTargetMatcher(p.Spec.Targets, global)
+			if err != nil {
+				notReady(ReasonInvalidSpec, "targets.namespaceSelector: %v", err)
+				loaded = true
+				return nil, nil
+			}
+			var nsList corev1.NamespaceList
+			if err := c.List(ctx, &nsList); err != nil {
+				return nil, fmt.Errorf("listing namespaces: %w", err)
+			}
+			for i := range nsList.Items {
+				if m.matches(&nsList.Items[i]) {
+					names = append(names, nsList.Items[i].Name)
+				}
+			}
+			loaded = true
+		}
+		out := make([]string, 0, len(names))
+		for _, n := range names {
+			if n != src.GetNamespace() {
+				out = append(out, n)
+			}
+		}
+		return out, nil
+	}
+}
+
+// pullTargeting targets the Propagation's own namespace, if the source's owner
+// consented to share with it. A refused source's copy is marked withdrawn, so it is
+// deleted even under deletionPolicy Orphan: withdrawing consent must remove the data.
+func pullTargeting(c client.Reader, p *v1alpha1.Propagation, global []string, withdrawn map[types.NamespacedName]bool,
+	notReady func(reason, format string, args ...any)) targeting {
+	return func(ctx context.Context, src *unstructured.Unstructured) ([]string, error) {
+		if src.GetNamespace() == p.Namespace {
+			notReady(ReasonSameNamespace, "source %s %s/%s is in the Propagation's own namespace; a source's namespace is never a target",
+				src.GetKind(), src.GetNamespace(), src.GetName())
+			return nil, nil
+		}
+		var ns corev1.Namespace
+		if err := c.Get(ctx, types.NamespacedName{Name: p.Namespace}, &ns); err != nil {
+			return nil, fmt.Errorf("reading namespace %s: %w", p.Namespace, err)
+		}
+		copyName := src.GetName()
+		if p.Spec.Template != nil && p.Spec.Template.Name != "" {
+			copyName = p.Spec.Template.Name
+		}
+		if ok, why := consent.Check(src.GetAnnotations(), ns.Name, ns.Labels); !ok {
+			notReady(ReasonNotShared, "source %s %s/%s is not shared with namespace %s: %s",
+				src.GetKind(), src.GetNamespace(), src.GetName(), ns.Name, why)
+			withdrawn[types.NamespacedName{Namespace: p.Namespace, Name: copyName}] = true
+			return nil, nil
+		}
+		if m := (targetMatcher{global: global, include: []v1alpha1.NamespacePattern{"*"}}); !m.matches(&ns) {
+			notReady(ReasonNotShared, "namespace %s is excluded from propagation by the operator's configuration", ns.Name)
+			return nil, nil
+		}
+		return []string{p.Namespace}, nil
+	}
+}
+
+// buildCopies builds the copy of every source in every target namespace.
+func buildCopies(ctx context.Context, v view, sources []*unstructured.Unstructured, targets targeting) ([]*unstructured.Unstructured, error) {
+	var out []*unstructured.Unstructured
+	t := copy.Template{OwnerLabel: v.ownerLabel, OwnerName: v.ownerName}
+	if tp := v.template; tp != nil {
+		t.Name = tp.Name
+		t.Labels = stringMap(tp.Labels)
+		t.Annotations = stringMap(tp.Annotations)
+		t.IncludeKeys = toStrings(tp.IncludeKeys)
+		t.ExcludeKeys = toStrings(tp.ExcludeKeys)
+	}
+	for _, src := range sources {
+		namespaces, err := targets(ctx, src)
+		if err != nil {
+			return nil, err
+		}
+		for _, ns := range namespaces {
+			t.Namespace = ns
+			c, err := copy.Build(src, t)
+			if err != nil {
+				return nil, err // refusals were filtered by resolveSources
+			}
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func stringMap[V ~string](m map[string]V) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = string(v)
+	}
+	return out
+}
+
+func toStrings[V ~string](s []V) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = string(v)
+	}
+	return out
+}

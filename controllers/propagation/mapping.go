@@ -1,0 +1,190 @@
+package propagation
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/internal/copy"
+	"github.com/courier-operator/courier/pkg/reconciler"
+)
+
+// sourceIndex indexes propagations by "<group>/<version>/<kind>/<namespace>" of each
+// source, so a source event looks up only the propagations reading that namespace.
+const sourceIndex = "courier.dev/source-key"
+
+func sourceKey(gvk schema.GroupVersionKind, namespace string) string {
+	return gvk.Group + "/" + gvk.Version + "/" + gvk.Kind + "/" + namespace
+}
+
+func sourceKeys(refs []v1alpha1.SourceReference) []string {
+	keys := make([]string, 0, len(refs))
+	for _, r := range refs {
+		keys = append(keys, sourceKey(gvkOf(r), r.Namespace))
+	}
+	return keys
+}
+
+// refersTo reports whether refs may select obj (of kind gvk): by name, or through a
+// selector over its namespace. Selector references map every event in the namespace
+// (not only matching ones) so an object relabelled out of the selector is noticed.
+func refersTo(refs []v1alpha1.SourceReference, gvk schema.GroupVersionKind, obj client.Object) bool {
+	for _, r := range refs {
+		if gvkOf(r) == gvk && r.Namespace == obj.GetNamespace() && (r.Selector != nil || r.Name == obj.GetName()) {
+			return true
+		}
+	}
+	return false
+}
+
+// mapper holds the map functions that turn events into the few reconciles that care.
+type mapper struct {
+	c      client.Reader
+	global []string
+}
+
+// clusterForSource maps a source event to the ClusterPropagations that read it.
+func (m mapper) clusterForSource(gvk schema.GroupVersionKind) func(context.Context, client.Object) []reconcile.Request {
+	return func(ctx context.Context, obj client.Object) []reconcile.Request {
+		if copy.IsManagedCopy(obj.GetLabels()) {
+			return nil // a copy is never a source; copy events come from the copy watch
+		}
+		var list v1alpha1.ClusterPropagationList
+		if err := m.c.List(ctx, &list, client.MatchingFields{sourceIndex: sourceKey(gvk, obj.GetNamespace())}); err != nil {
+			return nil
+		}
+		var out []reconcile.Request
+		for i := range list.Items {
+			if refersTo(list.Items[i].Spec.Sources, gvk, obj) {
+				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: list.Items[i].Name}})
+			}
+		}
+		return out
+	}
+}
+
+// pullForSource maps a source event to the Propagations (any namespace) that read it.
+func (m mapper) pullForSource(gvk schema.GroupVersionKind) func(context.Context, client.Object) []reconcile.Request {
+	return func(ctx context.Context, obj client.Object) []reconcile.Request {
+		if copy.IsManagedCopy(obj.GetLabels()) {
+			return nil
+		}
+		var list v1alpha1.PropagationList
+		if err := m.c.List(ctx, &list, client.MatchingFields{sourceIndex: sourceKey(gvk, obj.GetNamespace())}); err != nil {
+			return nil
+		}
+		var out []reconcile.Request
+		for i := range list.Items {
+			if refersTo(list.Items[i].Spec.Sources, gvk, obj) {
+				out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+			}
+		}
+		return out
+	}
+}
+
+// withCopies adds the owner of a copy (by its label) to a source mapping; used for
+// kinds other than Secret and ConfigMap, whose one metadata watch sees both.
+func withCopies(source func(context.Context, client.Object) []reconcile.Request, labelKey string, namespaced bool) func(context.Context, client.Object) []reconcile.Request {
+	owner := reconciler.LabelMapper(labelKey, namespaced)
+	return func(ctx context.Context, obj client.Object) []reconcile.Request {
+		if copy.IsManagedCopy(obj.GetLabels()) {
+			return owner(ctx, obj)
+		}
+		return source(ctx, obj)
+	}
+}
+
+// clusterForNamespace maps a namespace created, relabelled or deleted to the
+// ClusterPropagations it is (or stops being) a target of: those whose targets match
+// it now, plus the owners of copies it holds, plus those with kinds other than
+// Secret/ConfigMap (whose copies are not cached and so cannot be looked up here).
+func (m mapper) clusterForNamespace(ctx context.Context, obj client.Object) []reconcile.Request {
+	ns, ok := obj.(*corev1.Namespace)
+	if !ok {
+		return nil
+	}
+	names := map[string]bool{}
+	var list v1alpha1.ClusterPropagationList
+	if err := m.c.List(ctx, &list); err != nil {
+		return nil
+	}
+	for i := range list.Items {
+		p := &list.Items[i]
+		if hasExtraKinds(p.Spec.Sources) {
+			names[p.Name] = true
+			continue
+		}
+		if tm, err := newTargetMatcher(p.Spec.Targets, m.global); err == nil && tm.matches(ns) {
+			names[p.Name] = true
+		}
+	}
+	for _, l := range []client.ObjectList{&corev1.SecretList{}, &corev1.ConfigMapList{}} {
+		if err := m.c.List(ctx, l, client.InNamespace(ns.Name), client.HasLabels{v1alpha1.LabelClusterPropagation},
+			client.MatchingLabels{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue}); err != nil {
+			continue
+		}
+		for _, o := range items(l) {
+			names[o.GetLabels()[v1alpha1.LabelClusterPropagation]] = true
+		}
+	}
+	out := make([]reconcile.Request, 0, len(names))
+	for n := range names {
+		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: n}})
+	}
+	return out
+}
+
+// pullForNamespace maps a namespace event to the Propagations inside it: consent by
+// namespace selector depends on the namespace's labels.
+func (m mapper) pullForNamespace(ctx context.Context, obj client.Object) []reconcile.Request {
+	var list v1alpha1.PropagationList
+	if err := m.c.List(ctx, &list, client.InNamespace(obj.GetName())); err != nil {
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
+	return out
+}
+
+func hasExtraKinds(refs []v1alpha1.SourceReference) bool {
+	for _, r := range refs {
+		if !isBuiltinKind(gvkOf(r)) {
+			return true
+		}
+	}
+	return false
+}
+
+func items(l client.ObjectList) []client.Object {
+	switch t := l.(type) {
+	case *corev1.SecretList:
+		out := make([]client.Object, len(t.Items))
+		for i := range t.Items {
+			out[i] = &t.Items[i]
+		}
+		return out
+	case *corev1.ConfigMapList:
+		out := make([]client.Object, len(t.Items))
+		for i := range t.Items {
+			out[i] = &t.Items[i]
+		}
+		return out
+	}
+	return nil
+}
+
+// metadataOf returns an empty PartialObjectMetadata of kind gvk, for metadata-only watches.
+func metadataOf(gvk schema.GroupVersionKind) *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(gvk)
+	return m
+}

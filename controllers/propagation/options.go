@@ -1,0 +1,47 @@
+package propagation
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/courier-operator/courier/api/v1alpha1"
+)
+
+// DefaultExcludedNamespaces are never targeted unless Options.ExcludedNamespaces
+// says otherwise.
+var DefaultExcludedNamespaces = []string{"kube-system", "kube-public", "kube-node-lease"}
+
+// Options configures the propagation controllers.
+type Options struct {
+	// ExcludedNamespaces are glob patterns of namespaces never targeted by any
+	// propagation, whatever its spec says. nil means DefaultExcludedNamespaces; an
+	// empty non-nil slice excludes nothing.
+	ExcludedNamespaces []string
+	// MaxConcurrentReconciles per kind (default 2).
+	MaxConcurrentReconciles int
+	// ChildParallelism bounds concurrent copy writes of one reconcile (default 16).
+	ChildParallelism int
+}
+
+func (o Options) withDefaults() Options {
+	if o.ExcludedNamespaces == nil {
+		o.ExcludedNamespaces = DefaultExcludedNamespaces
+	}
+	if o.MaxConcurrentReconciles <= 0 {
+		o.MaxConcurrentReconciles = 2
+	}
+	return o
+}
+
+// CacheByObject returns the manager cache entries this package needs: Secrets and
+// ConfigMaps are cached only when they carry app.kubernetes.io/managed-by=courier,
+// i.e. Courier's own copies. Sources are never in this cache (see doc.go).
+func CacheByObject() map[client.Object]cache.ByObject {
+	managed := labels.SelectorFromSet(labels.Set{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue})
+	return map[client.Object]cache.ByObject{
+		&corev1.Secret{}:    {Label: managed},
+		&corev1.ConfigMap{}: {Label: managed},
+	}
+}
