@@ -1,0 +1,309 @@
+package rollout_test
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/courier-operator/courier/controllers/rollout"
+)
+
+const (
+	// eventually bounds waits for something that must happen.
+	eventually = 20 * time.Second
+	// settle is how long a count must stay put to prove nothing more happens: well
+	// past the window, so a second rollout would have had time to show up.
+	settle = 3 * window
+)
+
+// tracked waits until the controller has recorded a hash on the workload.
+func tracked(obj client.Object) {
+	GinkgoHelper()
+	Eventually(annotation(obj, rollout.AnnotationAppliedHash), eventually).ShouldNot(BeEmpty())
+}
+
+// rollsExactly asserts the workload's template changed exactly n times since it was
+// created (generation 1).
+func rollsExactly(obj client.Object, n int64) {
+	GinkgoHelper()
+	Eventually(generation(obj), eventually).Should(Equal(1 + n))
+	Consistently(generation(obj), settle).Should(Equal(1 + n))
+}
+
+var _ = Describe("rollout on change", func() {
+	var (
+		ns  string
+		mgr *runningManager
+	)
+	BeforeEach(func() {
+		ns = newNamespace()
+		mgr = startManager()
+		DeferCleanup(func() { mgr.stop() })
+	})
+
+	It("does not roll a workload when it opts in", func() {
+		createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
+		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
+		d.Labels = nil // created without the label, opted in later
+		Expect(k8sClient.Create(ctx, d)).To(Succeed())
+		update(d, func(d *appsv1.Deployment) { d.Labels = map[string]string{rollout.LabelOptIn: "true"} })
+
+		tracked(d)
+		rollsExactly(d, 0)
+		Expect(templateHash(d)()).To(BeEmpty())
+	})
+
+	It("rolls exactly once when a referenced ConfigMap's data changes", func() {
+		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
+		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
+		Expect(k8sClient.Create(ctx, d)).To(Succeed())
+		tracked(d)
+
+		setConfigMapData(cm, "k", "v2")
+		rollsExactly(d, 1)
+		Expect(templateHash(d)()).To(Equal(annotation(d, rollout.AnnotationAppliedHash)()))
+		Expect(annotation(d, rollout.AnnotationPendingHash)()).To(BeEmpty())
+		Eventually(eventNotes(d), eventually).Should(ContainElement("RolledOut: configmap/app-config changed"))
+	})
+
+	It("rolls nothing when only a label of a referenced ConfigMap changes", func() {
+		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
+		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
+		Expect(k8sClient.Create(ctx, d)).To(Succeed())
+		tracked(d)
+		hash := annotation(d, rollout.AnnotationAppliedHash)()
+
+		update(cm, func(c *corev1.ConfigMap) { c.Labels = map[string]string{"touched": "yes"} })
+		update(cm, func(c *corev1.ConfigMap) { c.Annotations = map[string]string{"note": "metadata only"} })
+		rollsExactly(d, 0)
+		Expect(annotation(d, rollout.AnnotationAppliedHash)()).To(Equal(hash))
+		Expect(annotation(d, rollout.AnnotationPendingHash)()).To(BeEmpty())
+	})
+
+	It("rolls once for two changes inside the window", func() {
+		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
+		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
+		Expect(k8sClient.Create(ctx, d)).To(Succeed())
+		tracked(d)
+
+		setConfigMapData(cm, "k", "v2")
+		setConfigMapData(cm, "k", "v3")
+		rollsExactly(d, 1)
+	})
+
+	It("rolls nothing when an object the workload does not reference changes", func() {
+		createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
+		other := createConfigMap(ns, "other-config", map[string]string{"k": "v1"})
+		otherSecret := createSecret(ns, "other-secret", map[string]string{"k": "v1"})
+		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
+		Expect(k8sClient.Create(ctx, d)).To(Succeed())
+		tracked(d)
+
+		setConfigMapData(other, "k", "v2")
+		setSecretData(otherSecret, "k", "v2")
+		rollsExactly(d, 0)
+	})
+
+	It("rolls nothing when an excluded reference changes", func() {
+		createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
+		noisy := createConfigMap(ns, "noisy", map[string]string{"k": "v1"})
+		d := newDeployment(ns, "web", podSpec(func(s *corev1.PodSpec) {
+			envFromConfigMap("app-config")(s)
+			envFromConfigMap("noisy")(s)
+		}))
+		d.Annotations = map[string]string{rollout.AnnotationExcludeRefs: "configmap/noisy"}
+		Expect(k8sClient.Create(ctx, d)).To(Succeed())
+		tracked(d)
+
+		setConfigMapData(noisy, "k", "v2")
+		rollsExactly(d, 0)
+	})
+
+	DescribeTable("follows every kind of reference",
+		func(mutate func(*corev1.PodSpec), annotations map[string]string, change func(ns string)) {
+			createConfigMap(ns, "cm", map[string]string{"k": "v1"})
+			createSecret(ns, "sec", map[string]string{"k": "v1"})
+			d := newDeployment(ns, "web", podSpec(mutate))
+			d.Annotations = annotations
+			Expect(k8sClient.Create(ctx, d)).To(Succeed())
+			tracked(d)
+
+			change(ns)
+			rollsExactly(d, 1)
+		},
+		Entry("env configMapKeyRef", func(s *corev1.PodSpec) {
+			s.Containers[0].Env = []corev1.EnvVar{{Name: "K", ValueFrom: &corev1.EnvVarSource{
+				ConfigMapKeyRef: &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"}, Key: "k"}}}}
+		}, nil, changeConfigMap),
+		Entry("env secretKeyRef", func(s *corev1.PodSpec) {
+			s.Containers[0].Env = []corev1.EnvVar{{Name: "K", ValueFrom: &corev1.EnvVarSource{
+				SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "sec"}, Key: "k"}}}}
+		}, nil, changeSecret),
+		Entry("envFrom configMapRef", envFromConfigMap("cm"), nil, changeConfigMap),
+		Entry("envFrom secretRef", func(s *corev1.PodSpec) {
+			s.Containers[0].EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "sec"}}}}
+		}, nil, changeSecret),
+		Entry("configMap volume", func(s *corev1.PodSpec) {
+			s.Volumes = []corev1.Volume{{Name: "v", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"}}}}}
+		}, nil, changeConfigMap),
+		Entry("secret volume", func(s *corev1.PodSpec) {
+			s.Volumes = []corev1.Volume{{Name: "v", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "sec"}}}}
+		}, nil, changeSecret),
+		Entry("projected volume", func(s *corev1.PodSpec) {
+			s.Volumes = []corev1.Volume{{Name: "v", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
+				{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "unrelated-optional"}, Optional: ptr.To(true)}},
+				{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "sec"}}},
+			}}}}}
+		}, nil, changeSecret),
+		Entry("init container env", func(s *corev1.PodSpec) {
+			s.InitContainers = []corev1.Container{{Name: "init", Image: "example.invalid/init:1", Env: []corev1.EnvVar{{Name: "K", ValueFrom: &corev1.EnvVarSource{
+				ConfigMapKeyRef: &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"}, Key: "k"}}}}}}
+		}, nil, changeConfigMap),
+		Entry("sidecar (restartable init container) envFrom", func(s *corev1.PodSpec) {
+			s.InitContainers = []corev1.Container{{Name: "sidecar", Image: "example.invalid/sidecar:1", RestartPolicy: ptr.To(corev1.ContainerRestartPolicyAlways),
+				EnvFrom: []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "sec"}}}}}}
+		}, nil, changeSecret),
+		Entry("extra-refs annotation", nil, map[string]string{rollout.AnnotationExtraRefs: "secret/sec"}, changeSecret),
+	)
+
+	DescribeTable("rolls every workload kind",
+		func(newWorkload func(ns string) client.Object) {
+			cm := createConfigMap(ns, "cm", map[string]string{"k": "v1"})
+			w := newWorkload(ns)
+			Expect(k8sClient.Create(ctx, w)).To(Succeed())
+			tracked(w)
+			rollsExactly(w, 0)
+
+			setConfigMapData(cm, "k", "v2")
+			rollsExactly(w, 1)
+		},
+		Entry("StatefulSet", func(ns string) client.Object { return newStatefulSet(ns, "db", podSpec(envFromConfigMap("cm"))) }),
+		Entry("DaemonSet", func(ns string) client.Object { return newDaemonSet(ns, "agent", podSpec(envFromConfigMap("cm"))) }),
+	)
+
+	It("holds changes while paused and rolls once when unpaused", func() {
+		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
+		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
+		d.Annotations = map[string]string{rollout.AnnotationPaused: "true"}
+		Expect(k8sClient.Create(ctx, d)).To(Succeed())
+		tracked(d)
+
+		setConfigMapData(cm, "k", "v2")
+		setConfigMapData(cm, "k", "v3")
+		Eventually(annotation(d, rollout.AnnotationPendingHash), eventually).ShouldNot(BeEmpty())
+		rollsExactly(d, 0)
+
+		update(d, func(d *appsv1.Deployment) { delete(d.Annotations, rollout.AnnotationPaused) })
+		rollsExactly(d, 1)
+	})
+
+	It("rolls nothing when the manager restarts with unchanged inputs", func() {
+		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
+		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
+		Expect(k8sClient.Create(ctx, d)).To(Succeed())
+		tracked(d)
+		setConfigMapData(cm, "k", "v2")
+		rollsExactly(d, 1)
+
+		mgr.stop()
+		mgr = startManager()
+		rollsExactly(d, 1)
+	})
+
+	It("rolls exactly once for a change made while the manager was stopped", func() {
+		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
+		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
+		Expect(k8sClient.Create(ctx, d)).To(Succeed())
+		tracked(d)
+
+		mgr.stop()
+		setConfigMapData(cm, "k", "v2")
+		setConfigMapData(cm, "k", "v3")
+		Consistently(generation(d), window).Should(Equal(int64(1)))
+		mgr = startManager()
+		rollsExactly(d, 1)
+	})
+
+	It("preserves another field manager's edits to the same workload", func() {
+		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
+		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
+		Expect(k8sClient.Create(ctx, d)).To(Succeed())
+		tracked(d)
+
+		// Another tool owns a template label, a template annotation and the replicas.
+		other := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "apps/v1", "kind": "Deployment",
+			"metadata": map[string]any{"name": "web", "namespace": ns},
+			"spec": map[string]any{
+				"replicas": int64(3),
+				"template": map[string]any{"metadata": map[string]any{
+					"labels":      map[string]any{"team": "payments"},
+					"annotations": map[string]any{"team.example/owner": "alice"},
+				}},
+			},
+		}}
+		Expect(k8sClient.Apply(ctx, client.ApplyConfigurationFromUnstructured(other), client.FieldOwner("team-tool"))).To(Succeed())
+		Eventually(generation(d), eventually).Should(Equal(int64(2))) // the other tool's own template change
+
+		setConfigMapData(cm, "k", "v2")
+		Eventually(generation(d), eventually).Should(Equal(int64(3)))
+		Consistently(generation(d), settle).Should(Equal(int64(3)))
+
+		var got appsv1.Deployment
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(d), &got)).To(Succeed())
+		Expect(*got.Spec.Replicas).To(Equal(int32(3)))
+		Expect(got.Spec.Template.Labels).To(HaveKeyWithValue("team", "payments"))
+		Expect(got.Spec.Template.Annotations).To(HaveKeyWithValue("team.example/owner", "alice"))
+		Expect(got.Spec.Template.Annotations).To(HaveKey(rollout.AnnotationConfigHash))
+		managers := map[string]bool{}
+		for _, mf := range got.ManagedFields {
+			managers[mf.Manager] = true
+		}
+		Expect(managers).To(HaveKey("team-tool"))
+		Expect(managers).To(HaveKey(rollout.FieldManager))
+
+		// The other tool re-applies its manifest, which does not mention our
+		// annotation: server-side apply keeps it, so nothing rolls back.
+		Expect(k8sClient.Apply(ctx, client.ApplyConfigurationFromUnstructured(other), client.FieldOwner("team-tool"))).To(Succeed())
+		Consistently(templateHash(d), settle).ShouldNot(BeEmpty())
+		Expect(generation(d)()).To(Equal(int64(3)))
+	})
+
+	It("stops and leaves the workload as it is when the opt-in label is removed", func() {
+		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
+		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
+		Expect(k8sClient.Create(ctx, d)).To(Succeed())
+		tracked(d)
+		hash := annotation(d, rollout.AnnotationAppliedHash)()
+
+		update(d, func(d *appsv1.Deployment) { delete(d.Labels, rollout.LabelOptIn) })
+		setConfigMapData(cm, "k", "v2")
+		rollsExactly(d, 0)
+		Expect(annotation(d, rollout.AnnotationAppliedHash)()).To(Equal(hash))
+	})
+
+	It("reports a missing required input without failing and rolls once it appears", func() {
+		d := newDeployment(ns, "web", podSpec(envFromConfigMap("late")))
+		Expect(k8sClient.Create(ctx, d)).To(Succeed())
+		tracked(d)
+		Eventually(eventNotes(d), eventually).Should(ContainElement(ContainSubstring("MissingInput: Required input(s) not found: configmap/late")))
+
+		createConfigMap(ns, "late", map[string]string{"k": "v1"})
+		rollsExactly(d, 1)
+	})
+})
+
+func changeConfigMap(ns string) {
+	setConfigMapData(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cm"}}, "k", "v2")
+}
+
+func changeSecret(ns string) {
+	setSecretData(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sec"}}, "k", "v2")
+}
