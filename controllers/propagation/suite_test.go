@@ -1,0 +1,149 @@
+package propagation
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/yaml"
+
+	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/internal/testenv"
+)
+
+// The suite runs the real controllers in a manager that acts as Courier's
+// ServiceAccount, bound only to the ClusterRole rendered from this package's RBAC
+// markers (testdata/role.yaml, regenerate with controller-gen rbac), so every spec
+// also proves the markers grant enough and nothing more is needed.
+const (
+	managerNamespace = "courier-system"
+	managerSA        = "courier"
+	managerUser      = "system:serviceaccount:" + managerNamespace + ":" + managerSA
+)
+
+var (
+	env      *envtest.Environment
+	admin    client.Client // cluster admin, uncached: what a user does
+	scheme   *runtime.Scheme
+	writes   *writeCounter
+	mgr      ctrl.Manager
+	cancelMg context.CancelFunc
+	testOpts = Options{ExcludedNamespaces: append([]string{"restricted-*"}, DefaultExcludedNamespaces...), ChildParallelism: 16}
+)
+
+func TestPropagation(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Propagation controllers (envtest)")
+}
+
+var _ = BeforeSuite(func() {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		Skip("KUBEBUILDER_ASSETS is unset: run `make test`, or export KUBEBUILDER_ASSETS=\"$(hack/control-plane-bins.sh)\"")
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	var err error
+	env, err = testenv.New()
+	Expect(err).NotTo(HaveOccurred())
+	cfg, err := env.Start()
+	Expect(err).NotTo(HaveOccurred())
+
+	scheme = runtime.NewScheme()
+	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
+	Expect(v1alpha1.AddToScheme(scheme)).To(Succeed())
+	admin, err = client.New(cfg, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+
+	ctx := context.Background()
+	grantManagerRole(ctx)
+
+	mgrCfg := rest.CopyConfig(cfg)
+	mgrCfg.Impersonate = rest.ImpersonationConfig{UserName: managerUser}
+	mgrCfg.QPS, mgrCfg.Burst = 500, 1000
+	writes = newWriteCounter(scheme)
+	mgr, err = ctrl.NewManager(mgrCfg, ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Cache: cache.Options{
+			ByObject:         CacheByObject(),
+			DefaultTransform: cache.TransformStripManagedFields(),
+		},
+		NewClient: func(c *rest.Config, o client.Options) (client.Client, error) {
+			cl, err := client.New(c, o)
+			if err != nil {
+				return nil, err
+			}
+			return writes.wrap(cl), nil
+		},
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(SetupWithManager(mgr, testOpts)).To(Succeed())
+	var mctx context.Context
+	mctx, cancelMg = context.WithCancel(context.Background())
+	go func() {
+		defer GinkgoRecover()
+		Expect(mgr.Start(mctx)).To(Succeed())
+	}()
+})
+
+var _ = AfterSuite(func() {
+	if cancelMg != nil {
+		cancelMg()
+	}
+	if env != nil {
+		Expect(env.Stop()).To(Succeed())
+	}
+})
+
+// grantManagerRole creates Courier's ServiceAccount and binds it to the role
+// rendered from the RBAC markers.
+func grantManagerRole(ctx context.Context) {
+	Expect(admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: managerNamespace}})).To(Succeed())
+	Expect(admin.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: managerSA, Namespace: managerNamespace}})).To(Succeed())
+	raw, err := os.ReadFile(filepath.Join("testdata", "role.yaml"))
+	Expect(err).NotTo(HaveOccurred())
+	var role rbacv1.ClusterRole
+	Expect(yaml.Unmarshal(raw, &role)).To(Succeed())
+	Expect(admin.Create(ctx, &role)).To(Succeed())
+	bindToManager(ctx, role.Name)
+}
+
+// bindToManager binds a ClusterRole to Courier's ServiceAccount.
+func bindToManager(ctx context.Context, role string) {
+	Expect(admin.Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: role},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: managerSA, Namespace: managerNamespace}},
+	})).To(Succeed())
+}
+
+const (
+	timeout  = 30 * time.Second
+	interval = 100 * time.Millisecond
+)
+
+func init() {
+	SetDefaultEventuallyTimeout(timeout)
+	SetDefaultEventuallyPollingInterval(interval)
+	SetDefaultConsistentlyDuration(2 * time.Second)
+	SetDefaultConsistentlyPollingInterval(interval)
+}
