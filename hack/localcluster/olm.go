@@ -38,7 +38,8 @@ var (
 	CSVGVR           = schema.GroupVersionResource{Group: "operators.coreos.com", Version: "v1alpha1", Resource: "clusterserviceversions"}
 	InstallPlanGVR   = schema.GroupVersionResource{Group: "operators.coreos.com", Version: "v1alpha1", Resource: "installplans"}
 	OperatorGroupGVR = schema.GroupVersionResource{Group: "operators.coreos.com", Version: "v1", Resource: "operatorgroups"}
-	crdGVR           = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	// CRDGVR is CustomResourceDefinitions.
+	CRDGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 )
 
 // olmState is what installOLM set up.
@@ -163,7 +164,7 @@ func (c *Cluster) installOLM(ctx context.Context) error {
 func waitCRDsEstablished(ctx context.Context, dyn dynamic.Interface, names []string) error {
 	return wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		for _, n := range names {
-			crd, err := dyn.Resource(crdGVR).Get(ctx, n, metav1.GetOptions{})
+			crd, err := dyn.Resource(CRDGVR).Get(ctx, n, metav1.GetOptions{})
 			if apierrors.IsNotFound(err) {
 				return false, nil
 			} else if err != nil {
