@@ -291,6 +291,16 @@ func (c ChildSet[T, C]) Reconcile(ctx context.Context, s *State[T]) error {
 	return nil
 }
 
+// Release prunes every owned child as if none were desired, honouring Prune (delete,
+// orphan or keep). Use it as the cleanup of a Finalizer so children are removed
+// before the primary is released:
+//
+//	reconciler.Finalizer[*Widget]("finalizer", "example.com/cleanup", configMaps.Release)
+func (c ChildSet[T, C]) Release(ctx context.Context, s *State[T]) error {
+	c.Desired = func(context.Context, *State[T]) ([]C, error) { return nil, nil }
+	return c.Reconcile(ctx, s)
+}
+
 func (c ChildSet[T, C]) parallelism() int {
 	if c.Parallelism > 0 {
 		return c.Parallelism

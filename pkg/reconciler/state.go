@@ -33,7 +33,7 @@ type State[T Object] struct {
 	mu       sync.Mutex
 	notReady *fact
 	reports  map[string]ChildReport
-	deleted  bool // the finalizer was removed: the primary is going away, skip the status write
+	deleted  bool // the primary is being deleted and was released (or never guarded): skip the status write
 }
 
 type fact struct{ reason, message string }

@@ -93,6 +93,10 @@ func (f finalizerStep[T]) Reconcile(ctx context.Context, s *State[T]) error {
 		return f.patchFinalizers(ctx, s, func(o T) { controllerutil.AddFinalizer(o, f.finalizer) })
 	}
 	if !controllerutil.ContainsFinalizer(obj, f.finalizer) {
+		// Already released (or never guarded): nothing to do, nothing to write.
+		s.mu.Lock()
+		s.deleted = true
+		s.mu.Unlock()
 		return errHalt
 	}
 	if f.cleanup != nil {
@@ -107,7 +111,7 @@ func (f finalizerStep[T]) Reconcile(ctx context.Context, s *State[T]) error {
 		s.Object.SetFinalizers(nil)
 	}
 	s.mu.Lock()
-	s.deleted = len(s.Object.GetFinalizers()) == 0
+	s.deleted = true
 	s.mu.Unlock()
 	return errHalt
 }
