@@ -47,14 +47,16 @@ var (
 // granted its ServiceAccount.
 var _ = Describe("Courier through OLM", Ordered, Label("courier"), func() {
 	var (
-		catalog   *framework.Catalog
-		current   framework.Blob
-		csvName   string
-		saName    string
-		courier   string
-		operator  *framework.Process
-		asCourier kubernetes.Interface
-		copies    []copyRef
+		catalog *framework.Catalog
+		current framework.Blob
+		csvName string
+		saName  string
+		// deploymentName is the operator Deployment in the CSV.
+		deploymentName string
+		courier        string
+		operator       *framework.Process
+		asCourier      kubernetes.Interface
+		copies         []copyRef
 	)
 
 	// startOperator runs the courier binary with a fresh token of the CSV's
@@ -66,6 +68,12 @@ var _ = Describe("Courier through OLM", Ordered, Label("courier"), func() {
 		Expect(err).NotTo(HaveOccurred())
 		asCourier, err = kubernetes.NewForConfig(cfg)
 		Expect(err).NotTo(HaveOccurred())
+		if framework.Existing() {
+			// On a real cluster the Deployment OLM created is the operator; a second,
+			// local instance would compete with it.
+			waitRollout(ctx, localcluster.OperatorsNamespace, deploymentName)
+			return
+		}
 		probe := freePort()
 		operator, err = framework.StartProcess(courier, []string{
 			"--metrics-bind-address=0", "--leader-elect=false",
@@ -137,13 +145,14 @@ var _ = Describe("Courier through OLM", Ordered, Label("courier"), func() {
 		timed("OLM install of Courier (catalog served to CSV Succeeded)", start)
 		saName, err = framework.CSVServiceAccount(csv)
 		Expect(err).NotTo(HaveOccurred())
+		deploymentName = framework.CSVDeploymentName(csv)
 		for _, crd := range []string{"clusterpropagations.courier.dev", "propagations.courier.dev"} {
 			_, err := env.Dyn.Resource(localcluster.CRDGVR).Get(ctx, crd, metav1.GetOptions{})
 			Expect(err).NotTo(HaveOccurred(), "OLM installed CRD %s", crd)
 		}
 	})
 
-	It("2. runs the courier binary locally as the ServiceAccount OLM created", func(ctx SpecContext) {
+	It("2. runs the courier binary as the ServiceAccount OLM created (locally; in-cluster on an existing cluster)", func(ctx SpecContext) {
 		startOperator(ctx, "v1")
 		// The token carries the CSV's RBAC and nothing more.
 		_, err := asCourier.CoreV1().Namespaces().List(ctx, metav1.ListOptions{Limit: 1})
