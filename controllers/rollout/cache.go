@@ -3,8 +3,8 @@ package rollout
 import (
 	"fmt"
 
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 )
 
 // inputsCache is a cache of its own for the metadata of every ConfigMap and Secret.

@@ -118,4 +118,3 @@ func (m *runningManager) stop() {
 	Eventually(m.done, 30*time.Second).Should(Receive(BeNil()))
 	m.cancel = nil
 }
-
