@@ -38,7 +38,9 @@ func (c *Cluster) ServeCatalog(ctx context.Context, name, dir string) error {
 	}
 	address := hostPort(ports[0])
 	gen := len(c.procs)
-	p := c.newProcess(Opm, "serve", dir, fmt.Sprintf("--port=%d", ports[0]),
+	// pprof defaults to localhost:6060 and a taken port is fatal: off, so several
+	// servers (two catalogs, or old and new during a replacement) can run.
+	p := c.newProcess(Opm, "serve", dir, fmt.Sprintf("--port=%d", ports[0]), "--pprof-addr=",
 		"--termination-log="+c.path("logs", fmt.Sprintf("opm-%s-%d.termination-log", name, gen)))
 	p.name = fmt.Sprintf("opm-%s-%d", name, gen)
 	p.log = c.path("logs", p.name+".log")
