@@ -1,0 +1,76 @@
+package controllers
+
+import (
+	"fmt"
+	"maps"
+	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/courier-operator/courier/controllers/propagation"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Options carries the manager-wide settings every controller may need. Feature
+// options are derived from it in Setup so the flags stay in one place (cmd/courier).
+type Options struct {
+	// ExcludedNamespaces are never targeted by any propagation (glob patterns).
+	ExcludedNamespaces []string
+	// MaxConcurrentReconciles bounds how many primaries of one kind reconcile at once.
+	MaxConcurrentReconciles int
+	// ChildParallelism bounds the concurrent writes one reconcile makes for its children.
+	ChildParallelism int
+	// RolloutWindow is how long rollout-on-change waits for more input changes before
+	// rolling a workload, so several changes coalesce into one rollout.
+	RolloutWindow time.Duration
+}
+
+// feature is one controller package's entry points.
+type feature struct {
+	name  string
+	setup func(ctrl.Manager, Options) error
+	cache func() map[client.Object]cache.ByObject
+}
+
+// features lists every controller the manager runs, in registration order.
+var features = []feature{
+	{name: "propagation", setup: func(mgr ctrl.Manager, o Options) error {
+		return propagation.SetupWithManager(mgr, propagation.Options{
+			ExcludedNamespaces: o.ExcludedNamespaces, MaxConcurrentReconciles: o.MaxConcurrentReconciles, ChildParallelism: o.ChildParallelism,
+		})
+	}, cache: propagation.CacheByObject},
+}
+
+// Setup registers every controller with the manager.
+func Setup(mgr ctrl.Manager, opts Options) error {
+	for _, f := range features {
+		if err := f.setup(mgr, opts); err != nil {
+			return fmt.Errorf("setting up %s controller: %w", f.name, err)
+		}
+	}
+	return nil
+}
+
+// CacheByObject merges the cache selections of every controller. Two features asking
+// for the same type with different selectors is a programming error: a type has one
+// informer, so the second selector would silently hide objects from the first.
+func CacheByObject() (map[client.Object]cache.ByObject, error) {
+	merged := map[client.Object]cache.ByObject{}
+	seen := map[string]string{}
+	for _, f := range features {
+		if f.cache == nil {
+			continue
+		}
+		for obj, by := range f.cache() {
+			// PartialObjectMetadata entries differ only by their GVK, so it is part of the key.
+			key := fmt.Sprintf("%T %s", obj, obj.GetObjectKind().GroupVersionKind())
+			if other, ok := seen[key]; ok {
+				return nil, fmt.Errorf("cache for %s requested by both %s and %s", key, other, f.name)
+			}
+			seen[key] = f.name
+			merged[obj] = by
+		}
+	}
+	return maps.Clone(merged), nil
+}
