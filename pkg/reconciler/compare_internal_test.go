@@ -1,0 +1,163 @@
+package reconciler
+
+import (
+	"encoding/json"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
+)
+
+func TestIsSubset(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		desired, live any
+		want          bool
+	}{
+		{"equal scalars", "a", "a", true},
+		{"different scalars", "a", "b", false},
+		{"int vs float", int64(3), float64(3), true},
+		{"int32 vs int64", int32(3), int64(3), true},
+		{"int vs int", 3, int64(4), false},
+		{"number vs string", int64(3), "3", false},
+		{"float32", float32(1.5), float64(1.5), true},
+		{"extra key in live", map[string]any{"a": "1"}, map[string]any{"a": "1", "b": "2"}, true},
+		{"missing key in live", map[string]any{"a": "1"}, map[string]any{}, false},
+		{"empty map matches absent", map[string]any{"a": map[string]any{}}, map[string]any{}, true},
+		{"empty list matches absent", map[string]any{"a": []any{}}, map[string]any{}, true},
+		{"nil matches absent", map[string]any{"a": nil}, map[string]any{}, true},
+		{"map vs scalar", map[string]any{"a": "1"}, "x", false},
+		{"empty map vs nil", map[string]any{}, nil, true},
+		{"list vs scalar", []any{"a"}, "a", false},
+		{"empty list vs nil", []any{}, nil, true},
+		{"list length differs", []any{"a"}, []any{"a", "b"}, false},
+		{"list element subset", []any{map[string]any{"name": "c"}}, []any{map[string]any{"name": "c", "image": "x"}}, true},
+		{"list element differs", []any{map[string]any{"name": "c"}}, []any{map[string]any{"name": "d"}}, false},
+		{"bool", true, true, true},
+	} {
+		if got := isSubset(tc.desired, tc.live); got != tc.want {
+			t.Errorf("%s: isSubset = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func fieldsJSON(t *testing.T, s string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestFieldsCovered(t *testing.T) {
+	obj := map[string]any{
+		"metadata": map[string]any{"labels": map[string]any{"l": "1"}},
+		"spec": map[string]any{
+			"containers": []any{map[string]any{"name": "app", "image": "x", "ports": []any{map[string]any{"containerPort": int64(80), "protocol": "TCP"}}}},
+			"finalizers": []any{"a", "b"},
+			"args":       []any{"x", "y"},
+		},
+	}
+	for _, tc := range []struct {
+		name, fields string
+		want         bool
+	}{
+		{"simple", `{"f:metadata":{"f:labels":{"f:l":{}}}}`, true},
+		{"dropped label", `{"f:metadata":{"f:labels":{"f:l":{},"f:gone":{}}}}`, false},
+		{"keyed list", `{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{".":{},"f:image":{},"f:name":{}}}}}`, true},
+		{"keyed list, field gone", `{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{"f:command":{}}}}}`, false},
+		{"keyed list, element gone", `{"f:spec":{"f:containers":{"k:{\"name\":\"other\"}":{}}}}`, false},
+		{"nested keyed list with number", `{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{"f:ports":{"k:{\"containerPort\":80,\"protocol\":\"TCP\"}":{}}}}}}`, true},
+		{"bad key json", `{"f:spec":{"f:containers":{"k:{bad":{}}}}`, false},
+		{"keyed on non-list", `{"f:spec":{"k:{\"name\":\"app\"}":{}}}`, false},
+		{"set value", `{"f:spec":{"f:finalizers":{"v:\"a\"":{}}}}`, true},
+		{"set value gone", `{"f:spec":{"f:finalizers":{"v:\"z\"":{}}}}`, false},
+		{"index", `{"f:spec":{"f:args":{"i:1":{}}}}`, true},
+		{"index with subfields", `{"f:spec":{"f:containers":{"i:0":{"f:image":{}}}}}`, true},
+		{"index out of range", `{"f:spec":{"f:args":{"i:5":{}}}}`, false},
+		{"field on scalar", `{"f:spec":{"f:args":{"f:x":{}}}}`, false},
+	} {
+		if got := fieldsCovered(fieldsJSON(t, tc.fields), obj); got != tc.want {
+			t.Errorf("%s: fieldsCovered = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestDefaultMatchesTyped(t *testing.T) {
+	desired := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "d", Namespace: "ns", Labels: map[string]string{"app": "d"}},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "d"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "d"}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx"}}},
+			},
+		},
+	}
+	// live: what an API server returns: defaults everywhere, status, managedFields.
+	live := desired.DeepCopy()
+	live.ResourceVersion, live.UID, live.Generation = "12", "uid", 1
+	live.Spec.Replicas = ptr.To[int32](1)
+	live.Spec.RevisionHistoryLimit = ptr.To[int32](10)
+	live.Spec.Template.Spec.Containers[0].ImagePullPolicy = corev1.PullAlways
+	live.Spec.Template.Spec.Containers[0].TerminationMessagePath = "/dev/termination-log"
+	live.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyAlways
+	live.Status.Replicas = 1
+	live.ManagedFields = []metav1.ManagedFieldsEntry{{
+		Manager: "courier", Operation: metav1.ManagedFieldsOperationApply, FieldsType: "FieldsV1",
+		FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:selector":{},"f:template":{"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{".":{},"f:image":{},"f:name":{}}}}}}}`)},
+	}, {
+		Manager: "kube-controller-manager", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status",
+		FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:status":{"f:replicas":{}}}`)},
+	}}
+	if !DefaultMatches(desired, live, "courier") {
+		t.Fatal("defaulted live object does not match its desired state")
+	}
+	drift := live.DeepCopy()
+	drift.Spec.Template.Spec.Containers[0].Image = "evil"
+	if DefaultMatches(desired, drift, "courier") {
+		t.Fatal("drift not detected")
+	}
+	// An env var we applied before and no longer want must be removed.
+	prev := live.DeepCopy()
+	prev.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "OLD", Value: "1"}}
+	prev.ManagedFields[0].FieldsV1.Raw = []byte(`{"f:spec":{"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{"f:env":{"k:{\"name\":\"OLD\"}":{}}}}}}}}`)
+	if DefaultMatches(desired, prev, "courier") {
+		t.Fatal("a field applied before and no longer desired was not noticed")
+	}
+	// The same field owned by another manager is none of our business.
+	if !DefaultMatches(desired, prev, "someone-else") {
+		t.Fatal("fields of other managers must not matter")
+	}
+	// Unstructured desired and live work the same.
+	du, _ := toUnstructuredMap(desired)
+	lu, _ := toUnstructuredMap(live)
+	if !DefaultMatches(&unstructured.Unstructured{Object: du}, &unstructured.Unstructured{Object: lu}, "courier") {
+		t.Fatal("unstructured compare differs from typed")
+	}
+}
+
+func TestApplyPayload(t *testing.T) {
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "n", ResourceVersion: "3", UID: "u"}, Data: map[string]string{"k": "v"}}
+	u, err := applyPayload(cm, corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := u.Object["metadata"].(map[string]any)
+	if _, ok := md["creationTimestamp"]; ok {
+		t.Error("creationTimestamp sent")
+	}
+	if _, ok := md["resourceVersion"]; ok {
+		t.Error("resourceVersion sent")
+	}
+	if u.GetAPIVersion() != "v1" || u.GetKind() != "ConfigMap" || u.GetName() != "c" {
+		t.Errorf("payload = %v", u.Object)
+	}
+	if cm.ResourceVersion != "3" {
+		t.Error("desired object modified")
+	}
+}
