@@ -161,3 +161,25 @@ func TestApplyPayload(t *testing.T) {
 		t.Error("desired object modified")
 	}
 }
+
+func TestSanitizeAndTruncate(t *testing.T) {
+	for in, want := range map[string]string{
+		"Ready":          "Ready",
+		"source-missing": "sourcemissing",
+		"9lives":         "lives",
+		"a:b,":           "a:b",
+		"":               "Unknown",
+		"--":             "Unknown",
+		"Has_Under_9":    "Has_Under_9",
+	} {
+		if got := sanitizeReason(in); got != want {
+			t.Errorf("sanitizeReason(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := truncate("héllo world", 5); got != "h..." {
+		t.Errorf("truncate = %q", got)
+	}
+	if got := truncate("short", 10); got != "short" {
+		t.Errorf("truncate = %q", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -33,9 +34,12 @@ type primaryReconciler[T Object] struct {
 func (r *primaryReconciler[T]) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	log := r.deps.Log
 	if log.GetSink() == nil {
+		// controller-runtime's logger already names the controller.
 		log = logf.FromContext(ctx)
+	} else {
+		log = log.WithValues("controller", r.name)
 	}
-	log = log.WithValues("controller", r.name, "primary", req.NamespacedName.String())
+	log = log.WithValues("primary", req.NamespacedName.String())
 	ctx = logf.IntoContext(ctx, log)
 
 	obj := r.newObj()
@@ -58,6 +62,7 @@ func (r *primaryReconciler[T]) Reconcile(ctx context.Context, req reconcile.Requ
 
 	stepErr := r.steps.Reconcile(ctx, s)
 	outcome, after, reason, message := classify(stepErr)
+	reason, message = sanitizeReason(reason), truncate(message, maxConditionMessage)
 
 	if s.deleted {
 		// The last finalizer is gone: the primary is being removed, nothing to write.
@@ -79,7 +84,7 @@ func (r *primaryReconciler[T]) Reconcile(ctx context.Context, req reconcile.Requ
 		return reconcile.Result{}, fmt.Errorf("writing status: %w", err)
 	}
 	if transition != nil && r.deps.Recorder != nil {
-		r.deps.Recorder.Eventf(s.Object, nil, transition.eventType, transition.reason, eventAction, "%s", transition.message)
+		r.deps.Recorder.Eventf(s.Object, nil, transition.eventType, transition.reason, eventAction, "%s", truncate(transition.message, maxEventNote))
 	}
 
 	switch outcome {
@@ -117,7 +122,7 @@ func setConditions[T Object](s *State[T], outcome Outcome, reason, message strin
 		meta.RemoveStatusCondition(&conds, ConditionReconciling)
 		meta.RemoveStatusCondition(&conds, ConditionStalled)
 		if fr, fm, ok := s.NotReadyReason(); ok {
-			ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, fr, fm
+			ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, sanitizeReason(fr), truncate(fm, maxConditionMessage)
 		} else {
 			ready.Status, ready.Reason, ready.Message = metav1.ConditionTrue, ReasonSucceeded, "Reconciliation succeeded"
 		}
@@ -190,4 +195,46 @@ func statusOf(obj runtime.Object) (any, error) {
 		return nil, err
 	}
 	return u["status"], nil
+}
+
+const (
+	maxConditionMessage = 4096 // the API allows 32768; keep status small
+	maxEventNote        = 1024 // events.k8s.io/v1 limit
+)
+
+// truncate shortens s to at most n bytes (on a rune boundary), marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("...")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// sanitizeReason makes a reason valid for metav1.Condition
+// (^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$, at most 1024 characters): other
+// characters are dropped, and an empty result becomes "Unknown".
+func sanitizeReason(r string) string {
+	b := make([]byte, 0, len(r))
+	for i := 0; i < len(r) && len(b) < 1024; i++ {
+		c := r[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
+			b = append(b, c)
+		case (c >= '0' && c <= '9') || c == '_' || c == ',' || c == ':':
+			if len(b) > 0 {
+				b = append(b, c)
+			}
+		}
+	}
+	for len(b) > 0 && (b[len(b)-1] == ',' || b[len(b)-1] == ':') {
+		b = b[:len(b)-1]
+	}
+	if len(b) == 0 {
+		return "Unknown"
+	}
+	return string(b)
 }

@@ -164,8 +164,7 @@ func NewEnv(scheme *runtime.Scheme, opts Options) *Env {
 		WithReturnManagedFields().
 		Build()
 	inner := interceptor.NewClient(fc, opts.Funcs)
-	counter := &Counter{}
-	counting := interceptor.NewClient(inner, countingFuncs(counter))
+	counting, counter := Counting(inner)
 	return &Env{Scheme: scheme, Client: counting, Fake: fc, Counter: counter, Recorder: &Recorder{}}
 }
 
@@ -173,6 +172,13 @@ func NewEnv(scheme *runtime.Scheme, opts Options) *Env {
 // serves as cached client and API reader).
 func (e *Env) Deps() reconciler.Deps {
 	return reconciler.Deps{Client: e.Client, Reader: e.Client, Scheme: e.Scheme, Recorder: e.Recorder}
+}
+
+// Counting wraps any client (a fake, or a real one in an envtest suite) so that every
+// call is counted by verb.
+func Counting(c client.WithWatch) (client.WithWatch, *Counter) {
+	counter := &Counter{}
+	return interceptor.NewClient(c, countingFuncs(counter)), counter
 }
 
 func countingFuncs(c *Counter) interceptor.Funcs {
