@@ -1,0 +1,171 @@
+package reliability
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/courier-operator/courier/api/v1alpha1"
+)
+
+var seq atomic.Int64
+
+// uniq returns a fresh DNS-safe name, so specs never share objects.
+func uniq(prefix string) string { return fmt.Sprintf("%s-%d", prefix, seq.Add(1)) }
+
+// Source tooling metadata that must never reach a copy.
+const (
+	lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+	helmLabel   = "helm.sh/chart"
+	argoLabel   = "app.kubernetes.io/instance"
+)
+
+func mkNamespace(ctx context.Context, name string, labels map[string]string) string {
+	Expect(admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}})).To(Succeed())
+	return name
+}
+
+// mkNamespaces creates n namespaces prefix-0..n-1 with labels.
+func mkNamespaces(ctx context.Context, prefix string, n int, labels map[string]string) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = mkNamespace(ctx, fmt.Sprintf("%s-%d", prefix, i), labels)
+	}
+	return out
+}
+
+// secretData returns data that holds the suite's leak marker plus random content.
+func secretData(extra map[string]string) map[string][]byte {
+	d := map[string][]byte{"marker": []byte("value-with-" + marker), "random": []byte(randomHex(16))}
+	for k, v := range extra {
+		d[k] = []byte(v)
+	}
+	return d
+}
+
+// mkSecret creates a Secret carrying the leak marker and the tooling metadata a
+// copy must not inherit.
+func mkSecret(ctx context.Context, ns, name string, mutate ...func(*corev1.Secret)) *corev1.Secret {
+	s := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns,
+			Labels:      map[string]string{helmLabel: "x-1.0", argoLabel: "argo-app", "app": "demo"},
+			Annotations: map[string]string{lastApplied: `{"data":{"marker":"` + marker + `"}}`, "team": "a"}},
+		Type: corev1.SecretTypeOpaque,
+		Data: secretData(nil),
+	}
+	for _, m := range mutate {
+		m(s)
+	}
+	Expect(admin.Create(ctx, s)).To(Succeed())
+	return s
+}
+
+// mkConfigMap creates a ConfigMap with text and binary data (and the marker).
+func mkConfigMap(ctx context.Context, ns, name string, mutate ...func(*corev1.ConfigMap)) *corev1.ConfigMap {
+	c := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{helmLabel: "x-1.0"},
+			Annotations: map[string]string{lastApplied: `{"data":{"marker":"` + marker + `"}}`}},
+		Data:       map[string]string{"marker": "cm-" + marker, "config.yaml": "a: 1\n"},
+		BinaryData: map[string][]byte{"blob": {0, 1, 2, 0xff, byte(rand.IntN(256))}},
+	}
+	for _, m := range mutate {
+		m(c)
+	}
+	Expect(admin.Create(ctx, c)).To(Succeed())
+	return c
+}
+
+func secretRef(ns, name string) v1alpha1.SourceReference {
+	return v1alpha1.SourceReference{APIVersion: "v1", Kind: "Secret", Namespace: ns, Name: name}
+}
+
+func configMapRef(ns, name string) v1alpha1.SourceReference {
+	return v1alpha1.SourceReference{APIVersion: "v1", Kind: "ConfigMap", Namespace: ns, Name: name}
+}
+
+func matchLabels(kv ...string) *v1alpha1.LabelSelector {
+	m := map[string]v1alpha1.LabelValue{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = v1alpha1.LabelValue(kv[i+1])
+	}
+	return &v1alpha1.LabelSelector{MatchLabels: m}
+}
+
+func mkCluster(ctx context.Context, name string, spec v1alpha1.ClusterPropagationSpec) *v1alpha1.ClusterPropagation {
+	p := &v1alpha1.ClusterPropagation{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec}
+	Expect(admin.Create(ctx, p)).To(Succeed())
+	return p
+}
+
+func mkPull(ctx context.Context, ns, name string, spec v1alpha1.PropagationSpec) *v1alpha1.Propagation {
+	p := &v1alpha1.Propagation{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: spec}
+	Expect(admin.Create(ctx, p)).To(Succeed())
+	return p
+}
+
+// conditionOf returns "<status>/<reason>: <message>" of a condition of a propagation,
+// "" when absent or the object is gone.
+func conditionOf(ctx context.Context, obj client.Object, typ string) string {
+	if err := admin.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+		return ""
+	}
+	var conds []metav1.Condition
+	switch p := obj.(type) {
+	case *v1alpha1.ClusterPropagation:
+		conds = p.Status.Conditions
+	case *v1alpha1.Propagation:
+		conds = p.Status.Conditions
+	}
+	c := meta.FindStatusCondition(conds, typ)
+	if c == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s/%s: %s", c.Status, c.Reason, c.Message)
+}
+
+// gone reports whether obj no longer exists.
+func gone(ctx context.Context, obj client.Object) func() bool {
+	return func() bool {
+		err := admin.Get(ctx, client.ObjectKeyFromObject(obj), obj.DeepCopyObject().(client.Object))
+		return apierrors.IsNotFound(err)
+	}
+}
+
+// deleteAndWait deletes obj and waits until it is gone (finalizer released).
+func deleteAndWait(ctx context.Context, obj client.Object) {
+	Expect(client.IgnoreNotFound(admin.Delete(ctx, obj))).To(Succeed())
+	Eventually(gone(ctx, obj)).Should(BeTrue(), "%T %s still exists (finalizer held?)", obj, obj.GetName())
+}
+
+// getSecret reads a Secret; nil when absent.
+func getSecret(ctx context.Context, ns, name string) *corev1.Secret {
+	var s corev1.Secret
+	err := admin.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &s)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	Expect(err).NotTo(HaveOccurred())
+	return &s
+}
+
+// pollUntil calls f every interval until it returns true or timeout passes.
+func pollUntil(timeout, interval time.Duration, f func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if f() {
+			return true
+		}
+		time.Sleep(interval)
+	}
+	return false
+}

@@ -1,0 +1,79 @@
+package reliability
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/courier-operator/courier/api/v1alpha1"
+)
+
+// leakForms returns the strings whose presence means the secret s leaked: s itself
+// and its base64 at each of the three alignments it can have inside a longer value
+// (the characters of a base64 rendering depend on the offset modulo 3; only the
+// whole 3-byte groups inside s are stable, so those are what is searched).
+func leakForms(s string) []string {
+	forms := []string{s}
+	for k := 0; k < 3; k++ {
+		n := (len(s) - k) / 3 * 3
+		forms = append(forms, base64.StdEncoding.EncodeToString([]byte(s[k:k+n])))
+	}
+	return forms
+}
+
+// findLeak returns a description of the first leak form of secret found in text.
+func findLeak(what, text, secret string) string {
+	figures.leakScanBytes.Add(int64(len(text)))
+	for _, f := range leakForms(secret) {
+		if i := strings.Index(text, f); i >= 0 {
+			lo, hi := max(0, i-200), min(len(text), i+len(f)+200)
+			return fmt.Sprintf("%s contains %q (a form of the secret marker) at %d: ...%s...", what, f, i, text[lo:hi])
+		}
+	}
+	return ""
+}
+
+// scanManagerLogs fails when the debug log of any manager process the suite ran
+// contains the suite's marker.
+func scanManagerLogs() {
+	managersMu.Lock()
+	ms := append([]*manager(nil), managers...)
+	managersMu.Unlock()
+	for _, m := range ms {
+		Expect(findLeak("log of "+m.name, m.log(), marker)).To(BeEmpty())
+	}
+}
+
+// emitted returns everything Courier wrote that users can read besides copies:
+// Events (both APIs, all namespaces) and the status of every propagation.
+func emitted(ctx context.Context) map[string]string {
+	out := map[string]string{}
+	if l, err := kube.EventsV1().Events("").List(ctx, metav1.ListOptions{}); err == nil {
+		b, _ := json.Marshal(l)
+		out["events.k8s.io events"] = string(b)
+	}
+	if l, err := kube.CoreV1().Events("").List(ctx, metav1.ListOptions{}); err == nil {
+		b, _ := json.Marshal(l)
+		out["core events"] = string(b)
+	}
+	var cps v1alpha1.ClusterPropagationList
+	if admin.List(ctx, &cps) == nil {
+		for _, p := range cps.Items {
+			b, _ := json.Marshal(p.Status)
+			out["status of ClusterPropagation "+p.Name] = string(b)
+		}
+	}
+	var ps v1alpha1.PropagationList
+	if admin.List(ctx, &ps) == nil {
+		for _, p := range ps.Items {
+			b, _ := json.Marshal(p.Status)
+			out["status of Propagation "+p.Namespace+"/"+p.Name] = string(b)
+		}
+	}
+	return out
+}

@@ -1,0 +1,159 @@
+package reliability
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// used is every permission Courier's code exercises, with the call that needs it.
+// The list comes from reading the code (pkg/reconciler, controllers/, cmd/courier,
+// controller-runtime's leader election and metrics filter); anything the rendered
+// RBAC grants beyond it is a permission Courier does not use.
+var used = map[string]string{
+	// Propagations: the manager cache lists and watches them; the finalizer is added
+	// and removed with a merge patch (pkg/reconciler/step.go).
+	"courier.dev/clusterpropagations:get":   "cache (Get through the reader)",
+	"courier.dev/clusterpropagations:list":  "cache",
+	"courier.dev/clusterpropagations:watch": "cache",
+	"courier.dev/clusterpropagations:patch": "finalizer patch (pkg/reconciler/step.go)",
+	"courier.dev/propagations:get":          "cache (Get through the reader)",
+	"courier.dev/propagations:list":         "cache",
+	"courier.dev/propagations:watch":        "cache",
+	"courier.dev/propagations:patch":        "finalizer patch (pkg/reconciler/step.go)",
+	// Status is written with a merge patch on the status subresource.
+	"courier.dev/clusterpropagations/status:patch": "Status().Patch (pkg/reconciler/reconcile.go)",
+	"courier.dev/propagations/status:patch":        "Status().Patch (pkg/reconciler/reconcile.go)",
+	// Sources are read directly, copies are cached (label-selected) and metadata
+	// watched; copies are applied (SSA: patch, and create when the copy is new, which
+	// the API server authorizes separately), orphaned with a merge patch, pruned.
+	"/secrets:get": "source Get", "/secrets:list": "cache, selector sources", "/secrets:watch": "cache",
+	"/secrets:create": "SSA apply that creates", "/secrets:patch": "SSA apply, orphan patch", "/secrets:delete": "prune",
+	"/configmaps:get": "source Get", "/configmaps:list": "cache, selector sources", "/configmaps:watch": "cache",
+	"/configmaps:create": "SSA apply that creates", "/configmaps:patch": "SSA apply, orphan patch", "/configmaps:delete": "prune",
+	"/namespaces:get": "cache", "/namespaces:list": "cache", "/namespaces:watch": "cache",
+	"events.k8s.io/events:create": "event recorder", "events.k8s.io/events:patch": "event recorder (series)",
+	"authorization.k8s.io/selfsubjectaccessreviews:create": "extra-kind access check (controllers/propagation/kinds.go)",
+	// Rollout on change: opted-in workloads are cached and patched with SSA.
+	"apps/deployments:get": "cache", "apps/deployments:list": "cache", "apps/deployments:watch": "cache", "apps/deployments:patch": "SSA of the config hash",
+	"apps/statefulsets:get": "cache", "apps/statefulsets:list": "cache", "apps/statefulsets:watch": "cache", "apps/statefulsets:patch": "SSA of the config hash",
+	"apps/daemonsets:get": "cache", "apps/daemonsets:list": "cache", "apps/daemonsets:watch": "cache", "apps/daemonsets:patch": "SSA of the config hash",
+	// Leader election (client-go LeaseLock: Get, Create, Update) and its events.
+	"coordination.k8s.io/leases:get": "LeaseLock.Get", "coordination.k8s.io/leases:create": "LeaseLock.Create",
+	"coordination.k8s.io/leases:update": "LeaseLock.Update",
+	// Secure metrics: TokenReview + SubjectAccessReview of every scraper.
+	"authentication.k8s.io/tokenreviews:create":      "metrics authn filter",
+	"authorization.k8s.io/subjectaccessreviews:create": "metrics authz filter",
+}
+
+// managerGrants returns the permissions config/rbac grants the manager's
+// ServiceAccount, as "group/resource:verb" (non-resource URLs as "url:verb"), with
+// the object granting each.
+func managerGrants(objs []*unstructured.Unstructured) (map[string][]string, error) {
+	roles := map[string]*unstructured.Unstructured{}
+	for _, o := range objs {
+		if o.GetKind() == "ClusterRole" || o.GetKind() == "Role" {
+			roles[o.GetKind()+"/"+o.GetName()] = o
+		}
+	}
+	grants := map[string][]string{}
+	for _, b := range objs {
+		if b.GetKind() != "ClusterRoleBinding" && b.GetKind() != "RoleBinding" {
+			continue
+		}
+		subjects, _, _ := unstructured.NestedSlice(b.Object, "subjects")
+		bound := false
+		for _, s := range subjects {
+			m := s.(map[string]any)
+			if m["kind"] == "ServiceAccount" && m["name"] == managerSA && m["namespace"] == installNamespace {
+				bound = true
+			}
+		}
+		if !bound {
+			continue
+		}
+		kind, _, _ := unstructured.NestedString(b.Object, "roleRef", "kind")
+		name, _, _ := unstructured.NestedString(b.Object, "roleRef", "name")
+		role, ok := roles[kind+"/"+name]
+		if !ok {
+			return nil, fmt.Errorf("%s %s binds missing %s %s", b.GetKind(), b.GetName(), kind, name)
+		}
+		rules, _, _ := unstructured.NestedSlice(role.Object, "rules")
+		for _, r := range rules {
+			rule := r.(map[string]any)
+			verbs := strs(rule["verbs"])
+			for _, url := range strs(rule["nonResourceURLs"]) {
+				for _, v := range verbs {
+					grants[url+":"+v] = append(grants[url+":"+v], role.GetName())
+				}
+			}
+			for _, g := range strs(rule["apiGroups"]) {
+				for _, res := range strs(rule["resources"]) {
+					for _, v := range verbs {
+						k := g + "/" + res + ":" + v
+						grants[k] = append(grants[k], role.GetName())
+					}
+				}
+			}
+		}
+	}
+	return grants, nil
+}
+
+func strs(v any) []string {
+	l, _ := v.([]any)
+	out := make([]string, 0, len(l))
+	for _, x := range l {
+		out = append(out, fmt.Sprint(x))
+	}
+	return out
+}
+
+// TestManagerRBACLeastPrivilege parses the RBAC config/default installs for the
+// manager and fails on wildcards and on any permission Courier does not use.
+func TestManagerRBACLeastPrivilege(t *testing.T) {
+	objs, err := rbacObjects(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grants, err := managerGrants(objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(grants) == 0 {
+		t.Fatal("config/rbac grants the manager nothing: the binding or the role is missing")
+	}
+	var wildcards, unused, missing []string
+	for k, by := range grants {
+		if strings.Contains(k, "*") {
+			wildcards = append(wildcards, fmt.Sprintf("%s (%s)", k, strings.Join(by, ",")))
+			continue
+		}
+		if _, ok := used[k]; !ok {
+			unused = append(unused, fmt.Sprintf("%s (granted by %s)", k, strings.Join(by, ",")))
+		}
+	}
+	for k, why := range used {
+		if _, ok := grants[k]; !ok {
+			missing = append(missing, k+" ("+why+")")
+		}
+	}
+	sort.Strings(wildcards)
+	sort.Strings(unused)
+	sort.Strings(missing)
+	t.Logf("manager RBAC: %d permissions granted, %d used", len(grants), len(used))
+	if len(wildcards) > 0 {
+		t.Errorf("wildcard permissions:\n  %s", strings.Join(wildcards, "\n  "))
+	}
+	if len(unused) > 0 {
+		t.Errorf("permissions granted but never used by Courier (least privilege):\n  %s", strings.Join(unused, "\n  "))
+	}
+	// A used permission that is not granted is caught at run time by the suite that
+	// runs the manager as its ServiceAccount; it is logged here for the diagnosis.
+	if len(missing) > 0 {
+		t.Logf("used but not granted (the ServiceAccount suite will show the failure):\n  %s", strings.Join(missing, "\n  "))
+	}
+}

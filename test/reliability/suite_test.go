@@ -1,0 +1,144 @@
+package reliability
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/internal/testenv"
+)
+
+var (
+	repoRoot = testenv.RepoRoot()
+	cfgs     settings
+
+	env     *envtest.Environment
+	restCfg *rest.Config // cluster admin
+	admin   client.Client
+	kube    kubernetes.Interface
+	dyn     dynamic.Interface
+	scheme  = runtime.NewScheme()
+
+	workDir           string // logs, kubeconfigs, the manager binary
+	courierBin        string
+	managerKubeconfig string // the manager ServiceAccount's bearer-token kubeconfig
+
+	// marker is put into the data of every Secret and ConfigMap the suite creates;
+	// nothing Courier emits may ever contain it (or its base64).
+	marker string
+)
+
+func init() {
+	SetDefaultEventuallyTimeout(90 * time.Second)
+	SetDefaultEventuallyPollingInterval(200 * time.Millisecond)
+	SetDefaultConsistentlyDuration(3 * time.Second)
+	SetDefaultConsistentlyPollingInterval(200 * time.Millisecond)
+}
+
+func TestReliability(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Reliability and security (envtest + real manager processes)")
+}
+
+var _ = BeforeSuite(func() {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		Skip("KUBEBUILDER_ASSETS is unset: run `make test`, or export KUBEBUILDER_ASSETS=\"$(hack/control-plane-bins.sh)\"")
+	}
+	cfgs = loadSettings()
+	marker = "courier-leak-marker-" + randomHex(8)
+	var err error
+	workDir, err = os.MkdirTemp("", "courier-reliability-")
+	Expect(err).NotTo(HaveOccurred())
+
+	built := make(chan string, 1)
+	go func() {
+		defer GinkgoRecover()
+		built <- buildCourier(workDir)
+	}()
+
+	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
+	Expect(v1alpha1.AddToScheme(scheme)).To(Succeed())
+	env, err = testenv.New()
+	Expect(err).NotTo(HaveOccurred())
+	// A fixed certificate directory keeps the serving certificate, the client CA and
+	// the ServiceAccount signing key across an API server restart (apiserver_test.go).
+	env.ControlPlane.APIServer = &envtest.APIServer{CertDir: filepath.Join(workDir, "apiserver")}
+	Expect(os.MkdirAll(env.ControlPlane.APIServer.CertDir, 0o700)).To(Succeed())
+	restCfg, err = env.Start()
+	Expect(err).NotTo(HaveOccurred())
+	restCfg.QPS, restCfg.Burst = 200, 400
+	admin, err = client.New(restCfg, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+	kube = kubernetes.NewForConfigOrDie(restCfg)
+	dyn = dynamic.NewForConfigOrDie(restCfg)
+
+	ctx := context.Background()
+	installRBAC(ctx)
+	managerKubeconfig = serviceAccountKubeconfig(ctx, installNamespace, managerSA)
+	courierBin = <-built
+	GinkgoWriter.Printf("settings: %+v, work dir %s\n", cfgs, workDir)
+})
+
+var _ = AfterSuite(func() {
+	killAll()
+	if env != nil {
+		scanManagerLogs()
+		reportFigures()
+		Expect(env.Stop()).To(Succeed())
+	}
+})
+
+// installRBAC creates the install namespace and applies config/rbac as
+// config/default renders it: the manager runs with exactly that.
+func installRBAC(ctx context.Context) {
+	Expect(admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: installNamespace}})).To(Succeed())
+	objs, err := rbacObjects(repoRoot)
+	Expect(err).NotTo(HaveOccurred())
+	for _, o := range objs {
+		Expect(admin.Create(ctx, o)).To(Succeed(), "applying %s %s", o.GetKind(), o.GetName())
+	}
+}
+
+// serviceAccountKubeconfig writes a kubeconfig that authenticates as ns/sa with a
+// bearer token from the TokenRequest API (not as admin, not impersonated).
+func serviceAccountKubeconfig(ctx context.Context, ns, sa string) string {
+	tr, err := kube.CoreV1().ServiceAccounts(ns).CreateToken(ctx, sa, &authenticationv1.TokenRequest{
+		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](6 * 3600)},
+	}, metav1.CreateOptions{})
+	Expect(err).NotTo(HaveOccurred())
+	c := clientcmdapi.NewConfig()
+	c.Clusters["envtest"] = &clientcmdapi.Cluster{Server: restCfg.Host, CertificateAuthorityData: restCfg.CAData}
+	c.AuthInfos[sa] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
+	c.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: sa, Namespace: ns}
+	c.CurrentContext = "envtest"
+	path := filepath.Join(workDir, ns+"-"+sa+".kubeconfig")
+	Expect(clientcmd.WriteToFile(*c, path)).To(Succeed())
+	return path
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
