@@ -1,0 +1,47 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBench runs the benchmark when BENCH_SCALE is "small" (CI, ~1 min) or "full"
+// (`make bench`, ~15 min) and fails when a budget is missed. Sizes can be changed
+// with flags after -args, e.g. `-args -fanout-namespaces=500`.
+func TestBench(t *testing.T) {
+	if os.Getenv("BENCH_SCALE") == "" {
+		t.Skip("set BENCH_SCALE=small or BENCH_SCALE=full to run the benchmark (make bench)")
+	}
+	cfg, err := LoadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	defer cancel()
+	start := time.Now()
+	logf := func(format string, args ...any) {
+		t.Logf("[%6.1fs] "+format, append([]any{time.Since(start).Seconds()}, args...)...)
+	}
+	r, err := Run(ctx, cfg, t.TempDir(), logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := r.JSON()
+	t.Log("JSON report:\n" + js)
+	t.Log("\n" + r.Markdown())
+	if cfg.OutFile != "" {
+		if err := os.WriteFile(cfg.OutFile, []byte(js+"\n"), 0o644); err != nil {
+			t.Error(err)
+		}
+		if err := os.WriteFile(strings.TrimSuffix(cfg.OutFile, ".json")+".md", []byte(r.Markdown()), 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, f := range r.Failed() {
+		t.Errorf("budget missed: %s", f)
+	}
+	t.Logf("benchmark took %s", time.Since(start).Round(time.Second))
+}

@@ -1,0 +1,122 @@
+package bench
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Config holds the sizes of every scenario. Presets come from BENCH_SCALE; flags
+// (passed after -args) override single values.
+type Config struct {
+	// Scale is "full" or "small".
+	Scale string
+	// Parallelism is how many writes the baseline client has in flight: Courier's
+	// --child-parallelism default.
+	Parallelism int
+	// SecretBytes is the size of each Secret's (and ConfigMap's) data.
+	SecretBytes int
+
+	// FanoutNamespaces is the number of labelled target namespaces (scenarios 1, 2, 7).
+	FanoutNamespaces int
+	// NewNamespaces is how many matching namespaces are added at once (scenario 3).
+	NewNamespaces int
+	// SteadyState is how long writes are watched after convergence (scenario 5).
+	SteadyState time.Duration
+
+	// MemorySecrets and MemoryConfigMaps are the unrelated objects present before
+	// Courier starts, spread over MemoryNamespaces (scenario 4).
+	MemorySecrets, MemoryConfigMaps, MemoryNamespaces int
+	// MemoryPropagations is the number of ClusterPropagations Courier manages in
+	// scenario 4 (each copies one Secret to MemoryNamespaces/MemoryPropagations
+	// namespaces); MemoryDeployments is the number of opted-in Deployments.
+	MemoryPropagations, MemoryDeployments int
+	// MemorySettle is how long Courier runs after convergence before the steady
+	// RSS is read.
+	MemorySettle time.Duration
+
+	// RolloutDeployments is the number of opted-in Deployments sharing one
+	// ConfigMap (scenario 6).
+	RolloutDeployments int
+
+	// CheckTimes enables the time budgets (ratios to the baseline). Small mode
+	// checks counts and memory only: its times are too short to be stable.
+	CheckTimes bool
+	// OutFile, when set, receives the JSON report.
+	OutFile string
+}
+
+func presets(scale string) (Config, error) {
+	full := Config{
+		Scale: "full", Parallelism: 16, SecretBytes: 8 << 10,
+		FanoutNamespaces: 1000, NewNamespaces: 100, SteadyState: 2 * time.Minute,
+		MemorySecrets: 20000, MemoryConfigMaps: 10000, MemoryNamespaces: 200,
+		MemoryPropagations: 10, MemoryDeployments: 200, MemorySettle: 30 * time.Second,
+		RolloutDeployments: 500, CheckTimes: true,
+	}
+	switch scale {
+	case "full":
+		return full, nil
+	case "small":
+		small := full
+		small.Scale = "small"
+		small.FanoutNamespaces, small.NewNamespaces, small.SteadyState = 100, 10, 15*time.Second
+		small.MemorySecrets, small.MemoryConfigMaps, small.MemoryNamespaces = 2000, 1000, 20
+		small.MemoryDeployments, small.MemorySettle = 20, 5*time.Second
+		small.RolloutDeployments = 50
+		small.CheckTimes = false
+		return small, nil
+	}
+	return Config{}, fmt.Errorf("BENCH_SCALE=%q: want full or small", scale)
+}
+
+// Flags override single preset values; zero means "keep the preset".
+var (
+	flagNamespaces  = flag.Int("fanout-namespaces", 0, "target namespaces of the fan-out (default 1000; small 100)")
+	flagNewNS       = flag.Int("new-namespaces", 0, "namespaces added at once (default 100; small 10)")
+	flagSteady      = flag.Duration("steady-state", 0, "steady-state write watch (default 2m; small 15s)")
+	flagMemSecrets  = flag.Int("memory-secrets", 0, "unrelated Secrets in scenario 4 (default 20000)")
+	flagMemCMs      = flag.Int("memory-configmaps", 0, "unrelated ConfigMaps in scenario 4 (default 10000)")
+	flagMemNS       = flag.Int("memory-namespaces", 0, "namespaces of scenario 4 (default 200)")
+	flagMemDeploys  = flag.Int("memory-deployments", 0, "opted-in Deployments in scenario 4 (default 200)")
+	flagRollout     = flag.Int("rollout-deployments", 0, "Deployments sharing one ConfigMap in scenario 6 (default 500)")
+	flagParallelism = flag.Int("parallelism", 0, "baseline client parallelism (default 16, Courier's --child-parallelism)")
+	flagOut         = flag.String("report", "", "write the JSON report to this file as well")
+	flagCheckTimes  = flag.String("check-times", "", "true/false: enforce the time budgets (default: full mode only)")
+)
+
+// LoadConfig reads BENCH_SCALE and the flags.
+func LoadConfig() (Config, error) {
+	c, err := presets(os.Getenv("BENCH_SCALE"))
+	if err != nil {
+		return c, err
+	}
+	setInt := func(dst *int, v int) {
+		if v > 0 {
+			*dst = v
+		}
+	}
+	setInt(&c.FanoutNamespaces, *flagNamespaces)
+	setInt(&c.NewNamespaces, *flagNewNS)
+	setInt(&c.MemorySecrets, *flagMemSecrets)
+	setInt(&c.MemoryConfigMaps, *flagMemCMs)
+	setInt(&c.MemoryNamespaces, *flagMemNS)
+	setInt(&c.MemoryDeployments, *flagMemDeploys)
+	setInt(&c.RolloutDeployments, *flagRollout)
+	setInt(&c.Parallelism, *flagParallelism)
+	if *flagSteady > 0 {
+		c.SteadyState = *flagSteady
+	}
+	switch *flagCheckTimes {
+	case "true":
+		c.CheckTimes = true
+	case "false":
+		c.CheckTimes = false
+	}
+	c.OutFile = *flagOut
+	if c.MemoryNamespaces%c.MemoryPropagations != 0 {
+		return c, fmt.Errorf("memory namespaces (%d) must be a multiple of the propagations (%d)", c.MemoryNamespaces, c.MemoryPropagations)
+	}
+	return c, nil
+}

@@ -1,0 +1,170 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/courier-operator/courier/api/v1alpha1"
+)
+
+const (
+	memGroupLabel = "bench.courier.dev/group"
+	memSourceNS   = "bench-mem-source"
+)
+
+// memoryResult is the JSON detail of scenario 4.
+type memoryResult struct {
+	UnrelatedSecrets    int                `json:"unrelated_secrets"`
+	UnrelatedConfigMaps int                `json:"unrelated_configmaps"`
+	Namespaces          int                `json:"namespaces"`
+	Propagations        int                `json:"propagations"`
+	Copies              int                `json:"copies"`
+	Deployments         int                `json:"deployments"`
+	SetupS              float64            `json:"setup_s"`
+	ConvergedS          float64            `json:"start_to_converged_s"`
+	PeakRSS             int64              `json:"peak_rss_bytes"`
+	SteadyRSS           int64              `json:"steady_rss_bytes"`
+	HeapInuse           float64            `json:"steady_heap_inuse_bytes"`
+	PeakHeapInuse       float64            `json:"peak_heap_inuse_bytes_sampled"`
+	Writes              map[string]float64 `json:"writes"`
+	RolloutBaseline     string             `json:"rollout_baseline,omitempty"`
+}
+
+// memory runs scenario 4: Courier's memory when the cluster holds many Secrets
+// and ConfigMaps it neither manages nor consumes.
+func (x *run) memory(ctx context.Context, cp *controlPlane, runner courierRunner) error {
+	cfg, r := x.cfg, x.r
+	nns, props := cfg.MemoryNamespaces, cfg.MemoryPropagations
+	res := &memoryResult{UnrelatedSecrets: cfg.MemorySecrets, UnrelatedConfigMaps: cfg.MemoryConfigMaps, Namespaces: nns,
+		Propagations: props, Copies: nns, Deployments: cfg.MemoryDeployments}
+	r.Scenarios["memory"] = res
+	nsName := func(i int) string { return fmt.Sprintf("mem-%04d", i) }
+	data := payload(cfg.SecretBytes, 7)
+	cmData := map[string]string{"key": strings.Repeat("c", cfg.SecretBytes)}
+
+	x.logf("memory: %d Secrets and %d ConfigMaps of %d bytes over %d namespaces", cfg.MemorySecrets, cfg.MemoryConfigMaps,
+		cfg.SecretBytes, nns)
+	setup := time.Now()
+	if err := createAll(ctx, cp.c, nns, 32, func(i int) client.Object {
+		return namespace(nsName(i), map[string]string{memGroupLabel: fmt.Sprintf("g%d", i%props)})
+	}); err != nil {
+		return err
+	}
+	// Object i lives in namespace i%nns, so every namespace holds unrelated-0000...
+	if err := createAll(ctx, cp.c, cfg.MemorySecrets, 32, func(i int) client.Object {
+		return secret(nsName(i%nns), fmt.Sprintf("unrelated-%05d", i), "unrelated", data)
+	}); err != nil {
+		return err
+	}
+	if err := createAll(ctx, cp.c, cfg.MemoryConfigMaps, 32, func(i int) client.Object {
+		return configMap(nsName(i%nns), fmt.Sprintf("unrelated-%05d", i), "unrelated", cmData)
+	}); err != nil {
+		return err
+	}
+	// Managed: one source Secret per propagation, each propagated to the namespaces
+	// of its group (nns/props each), and opted-in Deployments consuming one of the
+	// unrelated ConfigMaps and Secrets of their namespace.
+	if err := cp.c.Create(ctx, namespace(memSourceNS, nil)); err != nil {
+		return err
+	}
+	for g := 0; g < props; g++ {
+		src := fmt.Sprintf("shared-%02d", g)
+		if err := cp.c.Create(ctx, secret(memSourceNS, src, "source", payload(cfg.SecretBytes, 100+g))); err != nil {
+			return err
+		}
+		cprop := fanoutPropagation(fmt.Sprintf("bench-mem-%02d", g), memSourceNS, src)
+		cprop.Spec.Targets.NamespaceSelector = &v1alpha1.LabelSelector{
+			MatchLabels: map[string]v1alpha1.LabelValue{memGroupLabel: v1alpha1.LabelValue(fmt.Sprintf("g%d", g))},
+		}
+		if err := cp.c.Create(ctx, cprop); err != nil {
+			return err
+		}
+	}
+	if err := createAll(ctx, cp.c, cfg.MemoryDeployments, 32, func(i int) client.Object {
+		ns := nsName(i % nns)
+		// unrelated-<j> with j%nns == i%nns lives in ns; j = i%nns is the first one.
+		ref := fmt.Sprintf("unrelated-%05d", i%nns)
+		return optedInDeployment(ns, fmt.Sprintf("app-%04d", i), ref, ref)
+	}); err != nil {
+		return err
+	}
+	res.SetupS = time.Since(setup).Seconds()
+	x.logf("memory: setup took %s", time.Since(setup).Round(time.Second))
+
+	ww, err := cp.beginWrites(ctx)
+	if err != nil {
+		return err
+	}
+	copySel := client.MatchingLabels{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue}
+	tr, err := track(ctx, cp.c, &corev1.SecretList{}, func(client.Object) bool { return true }, copySel)
+	if err != nil {
+		return err
+	}
+	defer tr.stop()
+	x.logf("memory: starting courier")
+	p, err := runner.start(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = p.Stop(30 * time.Second) }()
+	sampler := sampleMemory(ctx, p, 500*time.Millisecond)
+	if err := tr.wait(ctx, nns, scaled(nns, time.Second, 2*time.Minute)); err != nil {
+		sampler.stop()
+		return fmt.Errorf("copies: %w", err)
+	}
+	// The rollout controller records a baseline on each opted-in Deployment; wait
+	// for it so its work is part of the peak (without failing the memory figures
+	// if it never comes: scenario 6 reports that).
+	dtr, err := track(ctx, cp.c, &appsv1.DeploymentList{},
+		hasAnnotation(appliedHashAnnotation), client.MatchingLabels{benchLabel: "workload"})
+	if err != nil {
+		sampler.stop()
+		return err
+	}
+	if err := dtr.wait(ctx, cfg.MemoryDeployments, scaled(cfg.MemoryDeployments, 200*time.Millisecond, time.Minute)); err != nil {
+		res.RolloutBaseline = err.Error()
+		x.logf("memory: rollout baseline: %v", err)
+	}
+	dtr.stop()
+	idleAt, err := waitIdle(ctx, p, map[string]int{"clusterpropagation": props}, 2*time.Minute)
+	if err != nil {
+		sampler.stop()
+		return err
+	}
+	res.ConvergedS = idleAt.Sub(p.StartedAt()).Seconds()
+	x.logf("memory: converged %.1f s after start; settling %s", res.ConvergedS, cfg.MemorySettle)
+	time.Sleep(cfg.MemorySettle)
+	res.PeakHeapInuse = sampler.stop()
+	mem, err := p.Memory()
+	if err != nil {
+		return err
+	}
+	res.PeakRSS, res.SteadyRSS = mem.PeakRSS, mem.RSS
+	m, err := p.Scrape(ctx, "go_memstats_heap_inuse_bytes")
+	if err != nil {
+		return err
+	}
+	res.HeapInuse = m.Sum("go_memstats_heap_inuse_bytes", nil)
+	w, err := ww.end(ctx)
+	if err != nil {
+		return err
+	}
+	res.Writes = w.byKey()
+
+	what := fmt.Sprintf("%d unrelated Secrets + %d ConfigMaps; %d propagations, %d copies, %d opted-in Deployments",
+		cfg.MemorySecrets, cfg.MemoryConfigMaps, props, nns, cfg.MemoryDeployments)
+	r.row("4. memory", "peak RSS (VmHWM), "+what, mib(float64(res.PeakRSS)), "", "")
+	r.row("4. memory", fmt.Sprintf("steady RSS (VmRSS, %s after convergence)", cfg.MemorySettle), mib(float64(res.SteadyRSS)), "", "")
+	r.row("4. memory", "Go heap in use, steady / sampled peak", fmt.Sprintf("%s / %s", mib(res.HeapInuse), mib(res.PeakHeapInuse)), "", "")
+	r.row("4. memory", "start to converged", secs(res.ConvergedS), "", "")
+	r.row("4. memory", "Courier writes", w.String(), "", "")
+	r.budget(memBudget("4. memory: peak RSS", float64(res.PeakRSS), maxPeakRSS))
+	r.budget(memBudget("4. memory: steady RSS", float64(res.SteadyRSS), maxSteadyRSS))
+	return nil
+}

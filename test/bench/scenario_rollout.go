@@ -1,0 +1,232 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+const (
+	rolloutNS = "bench-rollout"
+	// appliedHashAnnotation is where the rollout controller records the hash it last
+	// applied (or the baseline); its presence means the workload was seen.
+	appliedHashAnnotation = "courier.dev/applied-config-hash"
+	// rolloutWindow is Courier's default --rollout-coalesce-window; waits after a
+	// change allow for it.
+	rolloutWindow = 5 * time.Second
+)
+
+// rolloutResult is the JSON detail of scenario 6.
+type rolloutResult struct {
+	Deployments       int                `json:"deployments"`
+	BaselineS         float64            `json:"time_to_baseline_recorded_s"`
+	BaselineWrites    map[string]float64 `json:"baseline_writes"`
+	Rollout           latency            `json:"rollout"`
+	RolloutsPerDeploy map[int64]int      `json:"template_changes_histogram"`
+	ChangeWrites      map[string]float64 `json:"change_writes"`
+	RestartRollouts   map[int64]int      `json:"restart_template_changes_histogram"`
+	RestartWrites     map[string]float64 `json:"restart_writes"`
+}
+
+// rollout runs scenario 6: opted-in Deployments sharing one ConfigMap roll exactly
+// once when it changes and not at all when Courier restarts.
+func (x *run) rollout(ctx context.Context, cp *controlPlane, runner courierRunner) error {
+	cfg, r := x.cfg, x.r
+	n := cfg.RolloutDeployments
+	res := &rolloutResult{Deployments: n}
+	r.Scenarios["rollout"] = res
+	sel := client.MatchingLabels{benchLabel: "workload"}
+	inNS := client.InNamespace(rolloutNS)
+	wait := scaled(n, 200*time.Millisecond, 90*time.Second)
+
+	x.logf("rollout: %d opted-in Deployments sharing one ConfigMap", n)
+	if err := cp.c.Create(ctx, namespace(rolloutNS, nil)); err != nil {
+		return err
+	}
+	cm := configMap(rolloutNS, "shared-config", "input", map[string]string{"setting": "v1"})
+	if err := cp.c.Create(ctx, cm); err != nil {
+		return err
+	}
+	if err := createAll(ctx, cp.c, n, 32, func(i int) client.Object {
+		return optedInDeployment(rolloutNS, fmt.Sprintf("app-%04d", i), cm.Name, "")
+	}); err != nil {
+		return err
+	}
+
+	// Courier starts on existing workloads: it records a baseline (metadata only)
+	// and must not roll anything.
+	ww, err := cp.beginWrites(ctx)
+	if err != nil {
+		return err
+	}
+	gen0, err := generations(ctx, cp, sel, inNS)
+	if err != nil {
+		return err
+	}
+	p, err := runner.start(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = p.Stop(30 * time.Second) }()
+	tr, err := track(ctx, cp.c, &appsv1.DeploymentList{}, hasAnnotation(appliedHashAnnotation), sel, inNS)
+	if err != nil {
+		return err
+	}
+	err = tr.wait(ctx, n, wait)
+	tr.stop()
+	if err != nil {
+		r.budget(Budget{Name: "6. rollout: once per change", Limit: "= 1 per Deployment", Measured: "no baseline recorded",
+			Checked: true, Why: "the rollout controller never recorded a baseline on the Deployments (is it registered in controllers/setup.go?)"})
+		return fmt.Errorf("rollout baseline: %w", err)
+	}
+	res.BaselineS = time.Since(p.StartedAt()).Seconds()
+	if _, err := waitIdle(ctx, p, nil, 2*time.Minute); err != nil {
+		return err
+	}
+	time.Sleep(rolloutWindow + time.Second)
+	bw, err := ww.end(ctx)
+	if err != nil {
+		return err
+	}
+	res.BaselineWrites = bw.byKey()
+	afterStart, err := generations(ctx, cp, sel, inNS)
+	if err != nil {
+		return err
+	}
+	startRolls := deltas(gen0, afterStart)
+	r.row("6. rollout", fmt.Sprintf("first start on %d Deployments: writes (baseline recording)", n), bw.String(), "", "")
+	r.budget(exactBudget("6. rollout: template changes on first start", float64(countNonZero(startRolls)), 0,
+		"opting in must not roll"))
+
+	// The change.
+	x.logf("rollout: changing the ConfigMap")
+	if ww, err = cp.beginWrites(ctx); err != nil {
+		return err
+	}
+	rolled := func(o client.Object) bool {
+		d, ok := o.(*appsv1.Deployment)
+		return ok && d.Generation > afterStart[d.Name]
+	}
+	tr, err = track(ctx, cp.c, &appsv1.DeploymentList{}, rolled, sel, inNS)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	cm.Data["setting"] = "v2"
+	if err := cp.c.Update(ctx, cm); err != nil {
+		tr.stop()
+		return err
+	}
+	err = tr.wait(ctx, n, wait+rolloutWindow)
+	res.Rollout = summarize(tr.since(t0, nil))
+	tr.stop()
+	if err != nil {
+		x.logf("rollout: %v", err)
+	}
+	// Let a second, wrong rollout happen if it is going to.
+	if _, err := waitIdle(ctx, p, nil, 2*time.Minute); err != nil {
+		return err
+	}
+	time.Sleep(2*rolloutWindow + time.Second)
+	cw, err := ww.end(ctx)
+	if err != nil {
+		return err
+	}
+	res.ChangeWrites = cw.byKey()
+	afterChange, err := generations(ctx, cp, sel, inNS)
+	if err != nil {
+		return err
+	}
+	d := deltas(afterStart, afterChange)
+	res.RolloutsPerDeploy = histogram(d)
+	r.row("6. rollout", fmt.Sprintf("ConfigMap change to every pod template changed (total / p50 / p99, incl. the %s window)", rolloutWindow),
+		fmt.Sprintf("%s / %s / %s", secs(res.Rollout.TotalS), secs(res.Rollout.P50S), secs(res.Rollout.P99S)), "", "")
+	r.row("6. rollout", "template changes per Deployment (count: Deployments)", fmt.Sprint(res.RolloutsPerDeploy), "", "")
+	r.row("6. rollout", "Courier writes for the change", cw.String(),
+		"", "")
+	r.row("6. rollout", "Deployment writes per Deployment", fmt.Sprintf("%.2f", cw.total("deployments", "*")/float64(n)), "", "")
+	r.budget(exactBudget("6. rollout: Deployments rolled exactly once", float64(countEqual(d, 1)), float64(n),
+		fmt.Sprintf("template changes per Deployment: %v", res.RolloutsPerDeploy)))
+
+	// Restart with nothing changed.
+	x.logf("rollout: restarting courier")
+	if err := p.Stop(30 * time.Second); err != nil {
+		return err
+	}
+	if ww, err = cp.beginWrites(ctx); err != nil {
+		return err
+	}
+	if p, err = runner.start(ctx); err != nil {
+		return err
+	}
+	if _, err := waitIdle(ctx, p, nil, 2*time.Minute); err != nil {
+		return err
+	}
+	time.Sleep(2*rolloutWindow + time.Second)
+	rw, err := ww.end(ctx)
+	if err != nil {
+		return err
+	}
+	res.RestartWrites = rw.byKey()
+	afterRestart, err := generations(ctx, cp, sel, inNS)
+	if err != nil {
+		return err
+	}
+	rd := deltas(afterChange, afterRestart)
+	res.RestartRollouts = histogram(rd)
+	r.row("6. rollout", "restart: template changes / Courier writes", fmt.Sprintf("%d / %s", countNonZero(rd), rw.String()), "", "")
+	r.budget(exactBudget("6. rollout: template changes on restart", float64(countNonZero(rd)), 0, "a restart must not roll"))
+	r.budget(exactBudget("6. rollout: writes on restart", rw.total("", "*"), 0, "writes after a restart: "+rw.String()))
+	return nil
+}
+
+func hasAnnotation(name string) func(client.Object) bool {
+	return func(o client.Object) bool { _, ok := o.GetAnnotations()[name]; return ok }
+}
+
+// generations returns metadata.generation by Deployment name: it moves on every spec
+// change, so its delta counts pod-template changes (the benchmark changes no other
+// spec field).
+func generations(ctx context.Context, cp *controlPlane, opts ...client.ListOption) (map[string]int64, error) {
+	var list appsv1.DeploymentList
+	if err := cp.c.List(ctx, &list, opts...); err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	for _, d := range list.Items {
+		out[d.Name] = d.Generation
+	}
+	return out, nil
+}
+
+func deltas(before, after map[string]int64) map[string]int64 {
+	out := map[string]int64{}
+	for k, v := range after {
+		out[k] = v - before[k]
+	}
+	return out
+}
+
+// histogram counts Deployments by number of template changes.
+func histogram(d map[string]int64) map[int64]int {
+	h := map[int64]int{}
+	for _, v := range d {
+		h[v]++
+	}
+	return h
+}
+
+func countEqual(d map[string]int64, want int64) int {
+	n := 0
+	for _, v := range d {
+		if v == want {
+			n++
+		}
+	}
+	return n
+}
+
+func countNonZero(d map[string]int64) int { return len(d) - countEqual(d, 0) }
