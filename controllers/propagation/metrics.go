@@ -21,7 +21,7 @@ var (
 		Name:    "courier_propagation_sync_duration_seconds",
 		Help:    "Duration of one propagation sync (resolving sources and syncing every copy).",
 		Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
-	}, []string{"kind"})
+	}, []string{"controller"})
 )
 
 func init() {
