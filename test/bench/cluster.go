@@ -102,8 +102,8 @@ func (k writeKey) String() string {
 type writeCounts map[writeKey]float64
 
 // mutatingVerbs are the verbs apiserver_request_total uses for writes (APPLY is a
-// server-side-apply PATCH).
-var mutatingVerbs = map[string]bool{"POST": true, "PUT": true, "PATCH": true, "APPLY": true, "DELETE": true, "DELETECOLLECTION": true}
+// server-side-apply PATCH; a collection delete is reported as DELETE too).
+var mutatingVerbs = map[string]bool{"POST": true, "PUT": true, "PATCH": true, "APPLY": true, "DELETE": true}
 
 // apiServerOwn are resources the API server writes by itself (its identity lease,
 // heartbeat) or that are requests rather than writes (access reviews); they are

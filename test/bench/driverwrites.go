@@ -52,7 +52,8 @@ func classify(req *http.Request) (writeKey, bool) {
 	switch verb {
 	case http.MethodPost, http.MethodPut, http.MethodDelete:
 	case http.MethodPatch:
-		if strings.HasPrefix(req.Header.Get("Content-Type"), "application/apply-patch") {
+		// Exactly what the API server's CleanVerb checks.
+		if req.Header.Get("Content-Type") == "application/apply-patch+yaml" {
 			verb = "APPLY"
 		}
 	default:
@@ -77,9 +78,6 @@ func classify(req *http.Request) (writeKey, bool) {
 	k := writeKey{Verb: verb, Resource: segs[0]}
 	if len(segs) >= 3 {
 		k.Subresource = segs[2]
-	}
-	if verb == http.MethodDelete && len(segs) == 1 {
-		k.Verb = "DELETECOLLECTION"
 	}
 	if strings.HasSuffix(k.Resource, "reviews") || apiServerOwn[k.Resource] {
 		return writeKey{}, false
