@@ -1,0 +1,47 @@
+package reliability
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/courier-operator/courier/api/v1alpha1"
+)
+
+var _ = Describe("faults: API server restart during a fan-out", Ordered, func() {
+	ctx := context.Background()
+	var m *manager
+
+	BeforeAll(func() { m = startManager() })
+	AfterAll(func() { m.kill() })
+
+	It("recovers without restarting itself and converges, and its watches keep working", func() {
+		f := newFanout(ctx, "apirestart", cfgs.Fanout)
+		total := len(f.expected())
+		pollUntil(time.Minute, 10*time.Millisecond, func() bool { return f.progress(ctx) >= total/4 })
+		pid := m.pid()
+
+		api := env.ControlPlane.APIServer
+		Expect(api.Stop()).To(Succeed())
+		time.Sleep(3 * time.Second) // the manager's requests and watches fail meanwhile
+		Expect(api.Start()).To(Succeed())
+		figures.apiRestarts.Add(1)
+
+		f.expectConverged(ctx)
+		Expect(m.alive()).To(BeTrue(), "the manager exited:\n%s", m.tail(3000))
+		Expect(m.pid()).To(Equal(pid))
+		Expect(strings.Count(m.log(), "starting courier")).To(Equal(1), "the manager restarted itself")
+
+		By("watches re-established: a new namespace and a source update are followed")
+		f.targets = append(f.targets, mkNamespace(ctx, f.name+"-late", map[string]string{"fanout": f.name}))
+		f.updateSources(ctx)
+		f.expectConverged(ctx)
+		expectNoCopyWrites(ctx, f)
+
+		deleteAndWait(ctx, &v1alpha1.ClusterPropagation{ObjectMeta: objMeta(f.name)})
+		f.expectCleanedUp(ctx)
+	})
+})

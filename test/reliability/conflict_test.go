@@ -1,0 +1,121 @@
+package reliability
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/courier-operator/courier/api/v1alpha1"
+)
+
+// writeCounter counts the watch events on the copies of one propagation.
+type writeCounter struct {
+	mu     sync.Mutex
+	counts map[watch.EventType]int
+	stop   []func()
+}
+
+// countCopyWrites watches the Secrets and ConfigMaps labelled as copies of prop.
+func countCopyWrites(ctx context.Context, prop string) *writeCounter {
+	w := &writeCounter{counts: map[watch.EventType]int{}}
+	opts := metav1.ListOptions{LabelSelector: v1alpha1.LabelClusterPropagation + "=" + prop}
+	sw, err := kube.CoreV1().Secrets("").Watch(ctx, opts)
+	Expect(err).NotTo(HaveOccurred())
+	cw, err := kube.CoreV1().ConfigMaps("").Watch(ctx, opts)
+	Expect(err).NotTo(HaveOccurred())
+	for _, wi := range []watch.Interface{sw, cw} {
+		w.stop = append(w.stop, wi.Stop)
+		go func(wi watch.Interface) {
+			for ev := range wi.ResultChan() {
+				w.mu.Lock()
+				w.counts[ev.Type]++
+				w.mu.Unlock()
+			}
+		}(wi)
+	}
+	return w
+}
+
+// total returns the number of events of the given types so far.
+func (w *writeCounter) total(types ...watch.EventType) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, t := range types {
+		n += w.counts[t]
+	}
+	return n
+}
+
+func (w *writeCounter) close() {
+	for _, s := range w.stop {
+		s()
+	}
+}
+
+var _ = Describe("faults: a concurrent writer fights Courier", Ordered, func() {
+	ctx := context.Background()
+	var m *manager
+
+	BeforeAll(func() { m = startManager() })
+	AfterAll(func() { m.kill() })
+
+	It("converges, never loops, and makes a bounded number of writes", func() {
+		f := newFanout(ctx, "conflict", 10)
+		f.expectConverged(ctx)
+		counter := countCopyWrites(ctx, f.name)
+		defer counter.close()
+
+		By(fmt.Sprintf("editing and deleting copies for %ds", cfgs.WriterSeconds))
+		var edits, deletes int
+		deadline := time.Now().Add(time.Duration(cfgs.WriterSeconds) * time.Second)
+		for time.Now().Before(deadline) {
+			ns := f.targets[rand.IntN(len(f.targets))]
+			var s corev1.Secret
+			if err := admin.Get(ctx, keyOf(ns, "creds"), &s); err != nil {
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			switch rand.IntN(5) {
+			case 0:
+				if admin.Delete(ctx, &s) == nil {
+					deletes++
+				}
+			case 1:
+				delete(s.Data, "random")
+				fallthrough
+			default:
+				s.Data["drift"] = []byte(randomHex(4))
+				if s.Labels == nil {
+					s.Labels = map[string]string{}
+				}
+				s.Labels["writer"] = fmt.Sprint(edits)
+				if admin.Update(ctx, &s, client.FieldOwner("reliability-writer")) == nil {
+					edits++
+				}
+			}
+			time.Sleep(time.Duration(20+rand.IntN(60)) * time.Millisecond)
+		}
+		figures.writerEdits.Add(int64(edits + deletes))
+
+		f.expectConverged(ctx)
+		By("quiet: no more writes once the writer stopped")
+		settled := counter.total(watch.Added, watch.Modified, watch.Deleted)
+		Consistently(func() int { return counter.total(watch.Added, watch.Modified, watch.Deleted) }, "3s").Should(Equal(settled), "Courier keeps writing: a loop")
+
+		// Every writer edit or delete costs Courier at most one repair.
+		courierWrites := counter.total(watch.Added, watch.Modified) - edits
+		GinkgoWriter.Printf("writer: %d edits, %d deletes; Courier: %d repair writes\n", edits, deletes, courierWrites)
+		Expect(courierWrites).To(BeNumerically("<=", edits+deletes), "more repairs than damage: %d writes for %d edits and %d deletes", courierWrites, edits, deletes)
+		Expect(courierWrites).To(BeNumerically(">=", deletes), "deleted copies were not all re-created")
+	})
+})

@@ -1,0 +1,80 @@
+package reliability
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/courier-operator/courier/api/v1alpha1"
+)
+
+// Annotations of rollout on change (controllers/rollout/names.go), spelled out here
+// so this suite tests the public contract rather than importing it.
+const (
+	annAppliedHash = "courier.dev/applied-config-hash"
+)
+
+var rolloutProbe struct {
+	once   sync.Once
+	active bool
+}
+
+// requireRollout skips the calling spec when the rollout controller does not run in
+// the manager: it probes once with an opted-in Deployment and waits for the
+// baseline Courier records on every workload it handles.
+func requireRollout(ctx context.Context) {
+	rolloutProbe.once.Do(func() {
+		ns := mkNamespace(ctx, uniq("rollout-probe"), nil)
+		mkConfigMap(ctx, ns, "input")
+		d := mkDeployment(ctx, ns, "probe", "input")
+		rolloutProbe.active = pollUntil(20*time.Second, 250*time.Millisecond, func() bool {
+			var cur appsv1.Deployment
+			return admin.Get(ctx, keyOf(ns, d.Name), &cur) == nil && cur.Annotations[annAppliedHash] != ""
+		})
+	})
+	if !rolloutProbe.active {
+		Skip("rollout on change is not running in the manager (controllers/setup.go does not register controllers/rollout: " +
+			"rollout.ErrStatuslessPrimary); the rollout invariants of this spec are not proven")
+	}
+}
+
+// mkDeployment creates an opted-in Deployment consuming ConfigMap cm through envFrom.
+func mkDeployment(ctx context.Context, ns, name, cm string) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{v1alpha1.LabelRolloutOnChange: "true"}},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "app", Image: "registry.example/app:1",
+					EnvFrom: []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: cm}}}},
+				}}},
+			},
+		},
+	}
+	Expect(admin.Create(ctx, d)).To(Succeed())
+	return d
+}
+
+// deployment reads a Deployment.
+func deployment(ctx context.Context, ns, name string) *appsv1.Deployment {
+	var d appsv1.Deployment
+	Expect(admin.Get(ctx, keyOf(ns, name), &d)).To(Succeed())
+	return &d
+}
+
+// bumpConfigMap changes the content of a ConfigMap.
+func bumpConfigMap(ctx context.Context, ns, name string) {
+	var c corev1.ConfigMap
+	Expect(admin.Get(ctx, keyOf(ns, name), &c)).To(Succeed())
+	c.Data["config.yaml"] = "a: " + randomHex(4) + "\n"
+	Expect(admin.Update(ctx, &c)).To(Succeed())
+}
