@@ -118,4 +118,44 @@ var _ = Describe("faults: a concurrent writer fights Courier", Ordered, func() {
 		Expect(courierWrites).To(BeNumerically("<=", edits+deletes), "more repairs than damage: %d writes for %d edits and %d deletes", courierWrites, edits, deletes)
 		Expect(courierWrites).To(BeNumerically(">=", deletes), "deleted copies were not all re-created")
 	})
+
+	It("never drops another writer's fields on a workload it rolls", func() {
+		requireRollout(ctx)
+		ns := mkNamespace(ctx, uniq("conflict-workload"), nil)
+		mkConfigMap(ctx, ns, "input")
+		mkDeployment(ctx, ns, "web", "input")
+		Eventually(func() string { return deployment(ctx, ns, "web").Annotations[annAppliedHash] }).ShouldNot(BeEmpty())
+
+		var last int
+		deadline := time.Now().Add(time.Duration(cfgs.WriterSeconds) * time.Second)
+		for i := 0; time.Now().Before(deadline); i++ {
+			if i%10 == 0 {
+				bumpConfigMap(ctx, ns, "input")
+			}
+			d := deployment(ctx, ns, "web")
+			d.Labels["writer"] = fmt.Sprint(i)
+			if d.Annotations == nil {
+				d.Annotations = map[string]string{}
+			}
+			d.Annotations["writer/seq"] = fmt.Sprint(i)
+			if d.Spec.Template.Annotations == nil {
+				d.Spec.Template.Annotations = map[string]string{}
+			}
+			d.Spec.Template.Annotations["writer/template"] = fmt.Sprint(i)
+			d.Spec.Template.Spec.Containers[0].Image = fmt.Sprintf("registry.example/app:%d", i)
+			if admin.Update(ctx, d, client.FieldOwner("reliability-writer")) == nil {
+				last = i
+				figures.writerEdits.Add(1)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		Consistently(func(g Gomega) {
+			d := deployment(ctx, ns, "web")
+			g.Expect(d.Labels).To(HaveKeyWithValue("writer", fmt.Sprint(last)))
+			g.Expect(d.Annotations).To(HaveKeyWithValue("writer/seq", fmt.Sprint(last)))
+			g.Expect(d.Spec.Template.Annotations).To(HaveKeyWithValue("writer/template", fmt.Sprint(last)))
+			g.Expect(d.Spec.Template.Spec.Containers[0].Image).To(Equal(fmt.Sprintf("registry.example/app:%d", last)))
+			g.Expect(d.Spec.Template.Annotations).To(HaveKey(v1alpha1.AnnotationConfigHash))
+		}, "5s").Should(Succeed(), "Courier dropped or reverted the other writer's fields")
+	})
 })
