@@ -51,7 +51,7 @@ var _ = Describe("security: consent matrix for Propagation", Ordered, func() {
 			{name: "withdrawn", ann: map[string]string{annNames: id + "-*"}, allowed: []string{"a", "b", "c"}, after: map[string]string{}},
 			{name: "narrowed", ann: map[string]string{annNames: id + "-*"}, allowed: []string{"a", "b", "c"},
 				after: map[string]string{annNames: team}, allowedAfter: []string{"a"}},
-			{name: "withdrawn-orphan", ann: map[string]string{annSel: "tier"}, allowed: []string{"b", "c"}, after: map[string]string{},
+			{name: "withdrawn-orphan", ann: map[string]string{annSel: "tier"}, allowed: []string{"a", "b", "c"}, after: map[string]string{},
 				orphanOnWithdraw: true},
 		}
 	}

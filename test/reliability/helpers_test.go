@@ -173,3 +173,11 @@ func pollUntil(timeout, interval time.Duration, f func() bool) bool {
 func keyOf(ns, name string) types.NamespacedName { return types.NamespacedName{Namespace: ns, Name: name} }
 
 func objMeta(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name} }
+
+// dataOf returns one data value of a Secret, "" when the Secret or key is absent.
+func dataOf(ctx context.Context, ns, name, key string) string {
+	if s := getSecret(ctx, ns, name); s != nil {
+		return string(s.Data[key])
+	}
+	return ""
+}

@@ -58,7 +58,7 @@ var _ = Describe("security: no Secret data in logs, events, metrics or status", 
 		Expect(admin.Get(ctx, keyOf(src, "db"), &s)).To(Succeed())
 		s.Data["password"] = []byte("pw2-" + secret)
 		Expect(admin.Update(ctx, &s)).To(Succeed())
-		Eventually(func() string { return string(getSecret(ctx, targets[1], "db").Data["password"]) }).Should(Equal("pw2-" + secret))
+		Eventually(func() string { return dataOf(ctx, targets[1], "db", "password") }).Should(Equal("pw2-" + secret))
 		metrics := m.metrics()
 		Expect(metrics).To(ContainSubstring("courier_"), "the metrics endpoint answered nothing useful")
 		deleteAndWait(ctx, okPull)
