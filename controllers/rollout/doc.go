@@ -27,5 +27,5 @@
 // decide.go (the pure decision), inputs.go (reading and hashing inputs), apply.go
 // (the server-side apply), kinds.go (the three workload kinds), index.go (field
 // index and event mapping), cache.go (metadata cache), metrics.go, sync.go (one
-// reconcile), setup.go (wiring).
+// reconcile), setup.go (wiring), controller.go (the DSL declaration).
 package rollout

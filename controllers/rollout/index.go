@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/courier-operator/courier/internal/workloadrefs"
@@ -46,7 +47,9 @@ func (k workloadKind[T]) consumers(c client.Reader, input workloadrefs.Kind) fun
 		list := k.newList()
 		ref := workloadrefs.Ref{Kind: input, Name: obj.GetName()}
 		if err := c.List(ctx, list, client.InNamespace(obj.GetNamespace()), client.MatchingFields{inputsIndex: ref.String()}); err != nil {
-			return nil // the cache is local; a failure here means it is not ready, and resync catches up
+			// A local cache lookup only fails when the index is missing: a wiring bug.
+			logf.FromContext(ctx).Error(err, "listing consumers", "kind", k.name, "input", ref.String())
+			return nil
 		}
 		var out []reconcile.Request
 		_ = meta.EachListItem(list, func(o runtime.Object) error {

@@ -39,7 +39,8 @@ type scope struct {
 
 // syncer holds what outlives one reconcile: options, the clock, and which problems
 // were already reported per workload (so events fire on transitions, not on every
-// reconcile; after a restart each standing problem is reported once more).
+// reconcile; after a restart each standing problem is reported once more). An entry
+// exists only while a workload has a problem.
 type syncer struct {
 	opts     Options
 	now      func() time.Time
