@@ -64,7 +64,11 @@ func loadBundle(t *testing.T) *manifests.Bundle {
 // run `make bundle-offline` and commit.
 func TestBundleIsReproducible(t *testing.T) {
 	root := repoRoot(t)
-	res, err := RenderBundle(root, DefaultOptions())
+	o, err := ReleaseOptions(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := RenderBundle(root, o)
 	if err != nil {
 		t.Fatal(err)
 	}
