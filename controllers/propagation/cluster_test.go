@@ -191,6 +191,9 @@ var _ = Describe("ClusterPropagation", func() {
 			mkSecret(ctx, src2, "creds", map[string]string{"k": "second"})
 			spec := f.spec(secretRef(src2, "creds"))
 			spec.ConflictPolicy = v1alpha1.ConflictOverwrite
+			// Keep the first propagation's source out of reach: Overwrite would
+			// legitimately take over that unmanaged object.
+			spec.Targets.ExcludeNamespaces = []v1alpha1.NamespacePattern{v1alpha1.NamespacePattern(f.srcNS)}
 			second := mkCluster(ctx, uniq("second"), spec)
 			Eventually(func() int32 { return clusterStatus(ctx, second.Name)().Conflicting }).Should(BeEquivalentTo(1))
 			Consistently(secretData(ctx, f.targets[0], "creds")).Should(Equal(map[string]string{"k": "first"}))

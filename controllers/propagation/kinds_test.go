@@ -9,6 +9,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -43,9 +44,7 @@ var _ = Describe("kinds other than Secret and ConfigMap", func() {
 		Expect(admin.Create(ctx, role)).To(Succeed())
 		bindToManager(ctx, role.Name) // envtest runs no aggregation controller: bind directly
 		// Touch the propagation rather than wait a minute for the Forbidden retry.
-		Expect(admin.Get(ctx, client.ObjectKeyFromObject(p), p)).To(Succeed())
-		p.Annotations = map[string]string{"poke": "1"}
-		Expect(admin.Update(ctx, p)).To(Succeed())
+		Expect(admin.Patch(ctx, p, client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"annotations":{"poke":"1"}}}`)))).To(Succeed())
 
 		for _, ns := range f.targets {
 			Eventually(exists(ctx, &corev1.LimitRange{}, ns, "defaults")).Should(BeTrue())

@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
@@ -52,8 +53,7 @@ var _ = Describe("Propagation (pull with consent)", func() {
 	It("removes the copy when consent is withdrawn or narrowed, even under deletionPolicy Orphan", func() {
 		src, puller, p := world(map[string]string{v1alpha1.AnnotationShareWithNamespaces: "team-*"}, map[string]string{"tier": "prod"})
 		Eventually(secretData(ctx, puller, "registry")).ShouldNot(BeNil())
-		p.Spec.DeletionPolicy = v1alpha1.DeletionOrphan
-		Expect(admin.Update(ctx, p)).To(Succeed())
+		Expect(admin.Patch(ctx, p, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"deletionPolicy":"Orphan"}}`)))).To(Succeed())
 
 		s := getSecret(ctx, src, "registry")
 		s.Annotations[v1alpha1.AnnotationShareWithNamespaces] = "web" // narrowed: the team is out
