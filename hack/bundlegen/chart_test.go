@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/courier-operator/courier/hack/bundlegen/internal/manifest"
+	"github.com/courier-operator/courier/hack/bundlegen/internal/tools"
+)
+
+// chartKubeVersion is the Kubernetes version helm renders and lints for.
+const chartKubeVersion = "1.37.0"
+
+// TestChartGeneratedFilesAreInSync regenerates the chart's CRDs and RBAC from
+// config/ and fails when the committed files differ (run make chart).
+func TestChartGeneratedFilesAreInSync(t *testing.T) {
+	root := repoRoot(t)
+	files, err := RenderChart(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "charts", "courier")
+	for p, want := range files {
+		got, err := os.ReadFile(filepath.Join(dir, p))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("charts/courier/%s differs from what config/ renders (run make chart): %v", p, err)
+		}
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, "crds"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if _, ok := files["crds/"+e.Name()]; !ok {
+			t.Errorf("charts/courier/crds/%s is not in config/crd (run make chart)", e.Name())
+		}
+	}
+}
+
+// helmTemplate renders the chart with helm and extra arguments.
+func helmTemplate(t *testing.T, root string, args ...string) []*unstructured.Unstructured {
+	t.Helper()
+	helm, err := tools.Path(root, "helm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := tools.Run(root, helm, append([]string{"template", "rel", "charts/courier", "--namespace", "courier-system",
+		"--kube-version", chartKubeVersion, "--include-crds"}, args...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := manifest.Decode(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
+}
+
+// TestChartMatchesConfig renders the chart and compares its CRDs, RBAC (rules,
+// aggregation, bindings to the manager's ServiceAccount) and the manager
+// container's hardening with config/, independently of the generator.
+func TestChartMatchesConfig(t *testing.T) {
+	root := repoRoot(t)
+	chart := helmTemplate(t, root)
+	byKindName := map[string]*unstructured.Unstructured{}
+	for _, o := range chart {
+		byKindName[o.GetKind()+"/"+o.GetName()] = o
+	}
+	const prefix = "rel-courier-"
+
+	crdStream, err := tools.Kustomize(root, "config/crd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	crds, err := manifest.Decode(crdStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range crds {
+		got, ok := byKindName["CustomResourceDefinition/"+want.GetName()]
+		if !ok || !equality.Semantic.DeepEqual(got.Object["spec"], want.Object["spec"]) {
+			t.Errorf("chart CRD %s differs from config/crd", want.GetName())
+		}
+	}
+
+	rbacStream, err := tools.Kustomize(root, "config/rbac")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rbac, err := manifest.Decode(rbacStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range rbac {
+		got, ok := byKindName[want.GetKind()+"/"+prefix+want.GetName()]
+		if !ok {
+			t.Errorf("chart has no %s %s%s", want.GetKind(), prefix, want.GetName())
+			continue
+		}
+		switch want.GetKind() {
+		case "Role", "ClusterRole":
+			w, g := &rbacv1.ClusterRole{}, &rbacv1.ClusterRole{}
+			mustConvert(t, want, w)
+			mustConvert(t, got, g)
+			if !equality.Semantic.DeepEqual(ruleSet(g.Rules), ruleSet(w.Rules)) || !equality.Semantic.DeepEqual(g.AggregationRule, w.AggregationRule) {
+				t.Errorf("chart %s %s grants differently from config/rbac", got.GetKind(), got.GetName())
+			}
+		case "RoleBinding", "ClusterRoleBinding":
+			w, g := &rbacv1.RoleBinding{}, &rbacv1.RoleBinding{}
+			mustConvert(t, want, w)
+			mustConvert(t, got, g)
+			if g.RoleRef.Kind != w.RoleRef.Kind || g.RoleRef.Name != prefix+w.RoleRef.Name ||
+				len(g.Subjects) != 1 || g.Subjects[0].Name != prefix+"controller-manager" || g.Subjects[0].Namespace != "courier-system" {
+				t.Errorf("chart %s %s binds %+v to %+v", got.GetKind(), got.GetName(), g.RoleRef, g.Subjects)
+			}
+		}
+	}
+
+	// The Deployment keeps config/manager's hardening, probes and resources.
+	defStream, err := tools.Kustomize(root, "config/default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defObjs, err := manifest.Decode(defStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, got := &appsv1.Deployment{}, &appsv1.Deployment{}
+	mustConvert(t, manifest.Find(defObjs, "Deployment")[0], want)
+	deps := manifest.Find(chart, "Deployment")
+	if len(deps) != 1 {
+		t.Fatalf("chart renders %d Deployments", len(deps))
+	}
+	mustConvert(t, deps[0], got)
+	wc, gc := want.Spec.Template.Spec.Containers[0], got.Spec.Template.Spec.Containers[0]
+	if !equality.Semantic.DeepEqual(gc.SecurityContext, wc.SecurityContext) ||
+		!equality.Semantic.DeepEqual(got.Spec.Template.Spec.SecurityContext, want.Spec.Template.Spec.SecurityContext) ||
+		!equality.Semantic.DeepEqual(gc.Resources, wc.Resources) ||
+		!equality.Semantic.DeepEqual(gc.LivenessProbe, wc.LivenessProbe) ||
+		!equality.Semantic.DeepEqual(gc.ReadinessProbe, wc.ReadinessProbe) ||
+		!equality.Semantic.DeepEqual(gc.Command, wc.Command) {
+		t.Errorf("chart manager container differs from config/manager in security context, resources, probes or command")
+	}
+	if got.Spec.Template.Spec.ServiceAccountName != prefix+"controller-manager" {
+		t.Errorf("chart Deployment runs as %q", got.Spec.Template.Spec.ServiceAccountName)
+	}
+}
+
+func mustConvert(t *testing.T, u *unstructured.Unstructured, into any) {
+	t.Helper()
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, into); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHelmLintAndTemplate lints the chart strictly, renders the optional
+// ServiceMonitor, and checks that values.schema.json rejects invalid values.
+func TestHelmLintAndTemplate(t *testing.T) {
+	root := repoRoot(t)
+	helm, err := tools.Path(root, "helm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := tools.Run(root, helm, "lint", "charts/courier", "--strict", "--kube-version", chartKubeVersion); err != nil {
+		t.Fatalf("helm lint: %v\n%s", err, out)
+	}
+	objs := helmTemplate(t, root, "--set", "serviceMonitor.enabled=true", "--set", "metrics.secure=false")
+	if len(manifest.Find(objs, "ServiceMonitor")) != 1 {
+		t.Error("serviceMonitor.enabled=true renders no ServiceMonitor")
+	}
+	if len(manifest.Find(helmTemplate(t, root), "ServiceMonitor")) != 0 {
+		t.Error("a ServiceMonitor is rendered by default")
+	}
+	_, err = tools.Run(root, helm, "template", "rel", "charts/courier", "--kube-version", chartKubeVersion, "--set", "replicaCount=0")
+	if err == nil || !strings.Contains(err.Error(), "replicaCount") {
+		t.Errorf("values.schema.json accepted replicaCount=0: %v", err)
+	}
+}
