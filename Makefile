@@ -133,3 +133,99 @@ $(GOLANGCI_LINT): hack/tools/lint/go.mod | $(LOCALBIN)
 .PHONY: envtest
 envtest: ## Print the directory of the envtest binaries (downloading or building them once).
 	@echo $(ENVTEST_ASSETS)
+
+##@ Bundle and catalog
+# OLM delivery (owned by the OLM-delivery engineer). Offline targets need only Go:
+# bundle-offline, catalog-render, catalog-validate, catalog-add-version, chart,
+# chart-lint, release-check. Targets that say "container tool" need docker/podman
+# (CONTAINER_TOOL); "cluster" ones need a cluster in $$KUBECONFIG with OLM.
+
+BUNDLE_IMG ?= $(IMAGE_TAG_BASE)-operator-bundle:v$(VERSION)
+CATALOG_IMG ?= $(IMAGE_TAG_BASE)-operator-catalog:v$(VERSION)
+SCORECARD_IMG ?= $(IMAGE_TAG_BASE)-scorecard-tests:v$(VERSION)
+OPERATOR_SDK_VERSION ?= v1.41.1
+OPERATOR_SDK ?= $(LOCALBIN)/operator-sdk
+HELM ?= $(LOCALBIN)/helm
+GORELEASER ?= $(LOCALBIN)/goreleaser
+# opm v1.61.0, built once from source by hack/olm-bins.sh (evaluated only when used).
+OPM = $(shell hack/olm-bins.sh opm)/opm
+
+.PHONY: bundle-offline
+bundle-offline: manifests $(KUSTOMIZE) ## Render bundle/ and bundle.Dockerfile from config/ with hack/bundlegen (offline; version and upgrade edges from config/manifests/release.yaml).
+	go run ./hack/bundlegen bundle
+
+.PHONY: delivery-sync
+delivery-sync: bundle-offline chart catalog-render ## Regenerate everything derived from config/: bundle/, the chart's CRDs and RBAC, the catalog entry (offline).
+
+.PHONY: bundle
+bundle: bundle-offline $(OPERATOR_SDK) ## Render the bundle, then `operator-sdk bundle validate` it with the operatorframework suite (downloads operator-sdk).
+	$(OPERATOR_SDK) bundle validate ./bundle --select-optional suite=operatorframework --optional-values=k8s-version=$(KUBE_VERSION)
+
+.PHONY: bundle-build
+bundle-build: ## Build the bundle image $(BUNDLE_IMG) (container tool).
+	$(CONTAINER_TOOL) build -f bundle.Dockerfile -t $(BUNDLE_IMG) .
+
+.PHONY: bundle-push
+bundle-push: ## Push the bundle image (container tool).
+	$(CONTAINER_TOOL) push $(BUNDLE_IMG)
+
+.PHONY: catalog-render
+catalog-render: ## Render the current bundle/ into the file-based catalog with opm and validate it (offline).
+	BUNDLE_IMG_BASE=$(IMAGE_TAG_BASE)-operator-bundle hack/catalog-render-bundle.sh
+
+.PHONY: catalog-validate
+catalog-validate: ## opm validate the file-based catalog (offline).
+	$(OPM) validate catalog
+
+.PHONY: catalog-add-version
+catalog-add-version: ## Cut NEXT_VERSION into the upgrade graph (replaces + skipRange), re-render bundle and catalog (offline).
+	@test -n "$(NEXT_VERSION)" || { echo "usage: make catalog-add-version NEXT_VERSION=0.2.0"; exit 2; }
+	BUNDLE_IMG_BASE=$(IMAGE_TAG_BASE)-operator-bundle hack/catalog-add-version.sh $(NEXT_VERSION)
+
+.PHONY: catalog-build
+catalog-build: ## Build the file-based catalog image $(CATALOG_IMG) with opm's Dockerfile (container tool).
+	@tmp=$$(mktemp -d) && cp -r catalog $$tmp/catalog && $(OPM) generate dockerfile $$tmp/catalog && \
+	  $(CONTAINER_TOOL) build -f $$tmp/catalog.Dockerfile -t $(CATALOG_IMG) $$tmp && rm -rf $$tmp
+
+.PHONY: catalog-push
+catalog-push: ## Push the catalog image (container tool).
+	$(CONTAINER_TOOL) push $(CATALOG_IMG)
+
+.PHONY: scorecard
+scorecard: $(OPERATOR_SDK) ## Run the scorecard (basic, olm, courier suites) in the cluster (cluster with Courier installed, e.g. operator-sdk run bundle).
+	$(OPERATOR_SDK) scorecard ./bundle --wait-time 300s
+
+.PHONY: scorecard-local
+scorecard-local: ## Run Courier's scorecard tests from here against $$KUBECONFIG (cluster with Courier running).
+	go run ./test/scorecard/cmd/courier-scorecard-tests propagation --bundle bundle
+	go run ./test/scorecard/cmd/courier-scorecard-tests rollout --bundle bundle
+
+.PHONY: scorecard-image-build
+scorecard-image-build: ## Build the scorecard test image $(SCORECARD_IMG) (container tool).
+	$(CONTAINER_TOOL) build -f test/scorecard/Dockerfile -t $(SCORECARD_IMG) .
+
+.PHONY: chart
+chart: manifests $(KUSTOMIZE) ## Regenerate the chart's CRDs and RBAC from config/ (offline).
+	go run ./hack/bundlegen chart
+
+.PHONY: chart-lint
+chart-lint: $(HELM) ## helm lint and helm template the chart (offline).
+	$(HELM) lint charts/courier --strict --kube-version $(KUBE_VERSION)
+	$(HELM) template courier charts/courier --namespace courier-system --kube-version $(KUBE_VERSION) > /dev/null
+
+.PHONY: release-check
+release-check: $(GORELEASER) ## goreleaser check (offline).
+	$(GORELEASER) check
+
+.PHONY: release-snapshot
+release-snapshot: $(GORELEASER) ## Local release build into dist/ without publishing (images need a container tool with buildx).
+	$(GORELEASER) release --snapshot --clean
+
+$(HELM): hack/tools/helm/go.mod | $(LOCALBIN)
+	go -C hack/tools/helm build -o $@ helm.sh/helm/v3/cmd/helm
+$(GORELEASER): hack/tools/release/go.mod | $(LOCALBIN)
+	go -C hack/tools/release build -o $@ github.com/goreleaser/goreleaser/v2
+# operator-sdk is not a Go-installable module: download the release binary (network).
+$(OPERATOR_SDK): | $(LOCALBIN)
+	curl -sSLo $@ https://github.com/operator-framework/operator-sdk/releases/download/$(OPERATOR_SDK_VERSION)/operator-sdk_$$(go env GOOS)_$$(go env GOARCH)
+	chmod +x $@
