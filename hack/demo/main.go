@@ -22,7 +22,9 @@ import (
 	"syscall"
 	"time"
 
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/courier-operator/courier/internal/testenv"
 )
@@ -31,6 +33,7 @@ func main() {
 	check := flag.Bool("check", false, "wait until the samples are Ready, print them and exit")
 	timeout := flag.Duration("check-timeout", 2*time.Minute, "how long --check waits for the samples")
 	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseDevMode(false)))
 	if err := run(*check, *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)

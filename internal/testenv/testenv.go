@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
@@ -60,5 +61,9 @@ func New() (*envtest.Environment, error) {
 		BinaryAssetsDirectory: dir,
 		CRDDirectoryPaths:     CRDPaths(),
 		ErrorIfCRDPathMissing: true,
+		// envtest's 20 s default is too short for a 2-core CI machine running several
+		// suites at once; a slow start is not a failure.
+		ControlPlaneStartTimeout: 3 * time.Minute,
+		ControlPlaneStopTimeout:  time.Minute,
 	}, nil
 }
