@@ -13,11 +13,17 @@ type Memory struct {
 	// PeakRSS is VmHWM, the high-water mark of the resident set since the process
 	// started, in bytes.
 	PeakRSS int64
-	// RSS is VmRSS, the current resident set, in bytes.
+	// RSS is VmRSS, the current resident set, in bytes: RSSAnon + RSSFile + shmem.
 	RSS int64
+	// RSSAnon is RssAnon, the anonymous part of RSS (heap, stacks, runtime), in bytes.
+	RSSAnon int64
+	// RSSFile is RssFile, the file-backed part of RSS (mostly the executable's pages
+	// that were touched), in bytes.
+	RSSFile int64
 }
 
-// ReadMemory reads VmHWM and VmRSS of pid from /proc/<pid>/status (Linux only).
+// ReadMemory reads VmHWM, VmRSS, RssAnon and RssFile of pid from /proc/<pid>/status
+// (Linux only).
 func ReadMemory(pid int) (Memory, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -25,27 +31,27 @@ func ReadMemory(pid int) (Memory, error) {
 	}
 	defer f.Close()
 	var m Memory
-	found := 0
+	found := 0 // VmHWM and VmRSS are required; RssAnon/RssFile exist since Linux 4.5
+	fields := map[string]*int64{"VmHWM": &m.PeakRSS, "VmRSS": &m.RSS, "RssAnon": &m.RSSAnon, "RssFile": &m.RSSFile}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		key, rest, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (key != "VmHWM" && key != "VmRSS") {
+		dst := fields[key]
+		if !ok || dst == nil {
 			continue
 		}
-		fields := strings.Fields(rest) // "12345 kB"
-		if len(fields) != 2 || fields[1] != "kB" {
+		val := strings.Fields(rest) // "12345 kB"
+		if len(val) != 2 || val[1] != "kB" {
 			return Memory{}, fmt.Errorf("unexpected %s line %q", key, sc.Text())
 		}
-		kb, err := strconv.ParseInt(fields[0], 10, 64)
+		kb, err := strconv.ParseInt(val[0], 10, 64)
 		if err != nil {
 			return Memory{}, fmt.Errorf("parsing %s: %w", key, err)
 		}
-		if key == "VmHWM" {
-			m.PeakRSS = kb * 1024
-		} else {
-			m.RSS = kb * 1024
+		*dst = kb * 1024
+		if key == "VmHWM" || key == "VmRSS" {
+			found++
 		}
-		found++
 	}
 	if err := sc.Err(); err != nil {
 		return Memory{}, err

@@ -45,6 +45,12 @@ type Config struct {
 	CheckTimes bool
 	// OutFile, when set, receives the JSON report.
 	OutFile string
+	// WorkDir, when set, keeps kubeconfigs and courier logs there instead of in a
+	// temporary directory removed at the end.
+	WorkDir string
+	// CourierBinary, when set, is run instead of a fresh build of ./cmd/courier
+	// (for comparing a candidate change built elsewhere).
+	CourierBinary string
 }
 
 func presets(scale string) (Config, error) {
@@ -82,7 +88,9 @@ var (
 	flagMemDeploys  = flag.Int("memory-deployments", 0, "opted-in Deployments in scenario 4 (default 200)")
 	flagRollout     = flag.Int("rollout-deployments", 0, "Deployments sharing one ConfigMap in scenario 6 (default 500)")
 	flagParallelism = flag.Int("parallelism", 0, "baseline client parallelism (default 16, Courier's --child-parallelism)")
-	flagOut         = flag.String("report", "", "write the JSON report to this file as well")
+	flagOut         = flag.String("report", "", "write the JSON report to this file as well (and the markdown next to it)")
+	flagWorkDir     = flag.String("workdir", "", "keep kubeconfigs and courier logs in this directory")
+	flagBinary      = flag.String("courier-binary", "", "run this courier binary instead of building ./cmd/courier")
 	flagCheckTimes  = flag.String("check-times", "", "true/false: enforce the time budgets (default: full mode only)")
 )
 
@@ -114,7 +122,7 @@ func LoadConfig() (Config, error) {
 	case "false":
 		c.CheckTimes = false
 	}
-	c.OutFile = *flagOut
+	c.OutFile, c.WorkDir, c.CourierBinary = *flagOut, *flagWorkDir, *flagBinary
 	if c.MemoryNamespaces%c.MemoryPropagations != 0 {
 		return c, fmt.Errorf("memory namespaces (%d) must be a multiple of the propagations (%d)", c.MemoryNamespaces, c.MemoryPropagations)
 	}

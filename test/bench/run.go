@@ -15,12 +15,14 @@ import (
 // returns the report. logf receives progress lines.
 func Run(ctx context.Context, cfg Config, dir string, logf func(format string, args ...any)) (*Report, error) {
 	x := &run{cfg: cfg, dir: dir, r: newReport(cfg), logf: logf}
-	logf("building courier from the working tree")
-	bin, err := managerproc.Build(ctx, managerproc.BuildOptions{Dir: dir})
-	if err != nil {
-		return nil, err
+	if x.bin = cfg.CourierBinary; x.bin == "" {
+		logf("building courier from the working tree")
+		bin, err := managerproc.Build(ctx, managerproc.BuildOptions{Dir: dir})
+		if err != nil {
+			return nil, err
+		}
+		x.bin = bin
 	}
-	x.bin = bin
 	groups := []struct {
 		name string
 		fn   func(context.Context, *controlPlane, courierRunner) error

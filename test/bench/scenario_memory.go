@@ -30,7 +30,10 @@ type memoryResult struct {
 	ConvergedS          float64            `json:"start_to_converged_s"`
 	PeakRSS             int64              `json:"peak_rss_bytes"`
 	SteadyRSS           int64              `json:"steady_rss_bytes"`
+	SteadyRSSAnon       int64              `json:"steady_rss_anon_bytes"`
+	SteadyRSSFile       int64              `json:"steady_rss_file_bytes"`
 	HeapInuse           float64            `json:"steady_heap_inuse_bytes"`
+	GoRuntime           map[string]float64 `json:"steady_go_memstats"`
 	PeakHeapInuse       float64            `json:"peak_heap_inuse_bytes_sampled"`
 	Writes              map[string]float64 `json:"writes"`
 	RolloutBaseline     string             `json:"rollout_baseline,omitempty"`
@@ -127,7 +130,7 @@ func (x *run) memory(ctx context.Context, cp *controlPlane, runner courierRunner
 		sampler.stop()
 		return err
 	}
-	if err := dtr.wait(ctx, cfg.MemoryDeployments, scaled(cfg.MemoryDeployments, 200*time.Millisecond, time.Minute)); err != nil {
+	if err := dtr.wait(ctx, cfg.MemoryDeployments, scaled(cfg.MemoryDeployments, 100*time.Millisecond, 20*time.Second)); err != nil {
 		res.RolloutBaseline = err.Error()
 		x.logf("memory: rollout baseline: %v", err)
 	}
@@ -145,12 +148,16 @@ func (x *run) memory(ctx context.Context, cp *controlPlane, runner courierRunner
 	if err != nil {
 		return err
 	}
-	res.PeakRSS, res.SteadyRSS = mem.PeakRSS, mem.RSS
-	m, err := p.Scrape(ctx, "go_memstats_heap_inuse_bytes")
+	res.PeakRSS, res.SteadyRSS, res.SteadyRSSAnon, res.SteadyRSSFile = mem.PeakRSS, mem.RSS, mem.RSSAnon, mem.RSSFile
+	m, err := p.Scrape(ctx, goMemstats...)
 	if err != nil {
 		return err
 	}
 	res.HeapInuse = m.Sum("go_memstats_heap_inuse_bytes", nil)
+	res.GoRuntime = map[string]float64{}
+	for _, s := range m {
+		res.GoRuntime[s.Name] = s.Value
+	}
 	w, err := ww.end(ctx)
 	if err != nil {
 		return err
@@ -161,10 +168,21 @@ func (x *run) memory(ctx context.Context, cp *controlPlane, runner courierRunner
 		cfg.MemorySecrets, cfg.MemoryConfigMaps, props, nns, cfg.MemoryDeployments)
 	r.row("4. memory", "peak RSS (VmHWM), "+what, mib(float64(res.PeakRSS)), "", "")
 	r.row("4. memory", fmt.Sprintf("steady RSS (VmRSS, %s after convergence)", cfg.MemorySettle), mib(float64(res.SteadyRSS)), "", "")
+	r.row("4. memory", "steady RSS: anonymous / file-backed (executable pages)",
+		fmt.Sprintf("%s / %s", mib(float64(res.SteadyRSSAnon)), mib(float64(res.SteadyRSSFile))), "", "")
 	r.row("4. memory", "Go heap in use, steady / sampled peak", fmt.Sprintf("%s / %s", mib(res.HeapInuse), mib(res.PeakHeapInuse)), "", "")
+	r.row("4. memory", "Go runtime: heap idle not released / stacks / total from OS (go_memstats_sys_bytes)",
+		fmt.Sprintf("%s / %s / %s", mib(res.GoRuntime["go_memstats_heap_idle_bytes"]-res.GoRuntime["go_memstats_heap_released_bytes"]),
+			mib(res.GoRuntime["go_memstats_stack_inuse_bytes"]), mib(res.GoRuntime["go_memstats_sys_bytes"])), "", "")
 	r.row("4. memory", "start to converged", secs(res.ConvergedS), "", "")
 	r.row("4. memory", "Courier writes", w.String(), "", "")
 	r.budget(memBudget("4. memory: peak RSS", float64(res.PeakRSS), maxPeakRSS))
 	r.budget(memBudget("4. memory: steady RSS", float64(res.SteadyRSS), maxSteadyRSS))
 	return nil
 }
+
+// goMemstats are the Go runtime figures the memory scenario reports, to explain
+// RSS beyond the heap in use.
+var goMemstats = []string{"go_memstats_heap_inuse_bytes", "go_memstats_heap_idle_bytes", "go_memstats_heap_released_bytes",
+	"go_memstats_heap_sys_bytes", "go_memstats_stack_inuse_bytes", "go_memstats_sys_bytes", "go_memstats_alloc_bytes",
+	"go_goroutines"}
