@@ -250,7 +250,13 @@ func findByKey(obj any, keyJSON string) (any, bool) {
 		}
 		match := true
 		for kk, kv := range key {
-			if !isSubset(kv, m[kk]) {
+			v, present := m[kk]
+			if !present {
+				// A key field the server defaulted (e.g. ports[].protocol) is not in
+				// the desired element; the other key fields decide.
+				continue
+			}
+			if !isSubset(kv, v) {
 				match = false
 				break
 			}

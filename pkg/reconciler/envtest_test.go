@@ -260,9 +260,13 @@ var _ = Describe("ChildSet against a real API server", func() {
 		reconcileOnce(ctx, r, "conflicts")
 		Expect(counter.Calls().Apply).To(Equal(2)) // adopt (fails on the field conflict) + overwrite
 		Expect(report.Outcomes).To(HaveLen(3))
-		Expect(report.Outcomes[0]).To(And(HaveField("Action", reconciler.ChildConflict), HaveField("Reason", reconciler.ReasonUnmanaged)))
-		Expect(report.Outcomes[1]).To(And(HaveField("Action", reconciler.ChildConflict), HaveField("Reason", reconciler.ReasonFieldConflict)))
-		Expect(report.Outcomes[2]).To(HaveField("Action", reconciler.ChildUpdated))
+		byNS := map[string]reconciler.ChildOutcome{}
+		for _, o := range report.Outcomes {
+			byNS[o.Key.Namespace] = o
+		}
+		Expect(byNS[nss[0]]).To(And(HaveField("Action", reconciler.ChildConflict), HaveField("Reason", reconciler.ReasonUnmanaged)))
+		Expect(byNS[nss[1]]).To(And(HaveField("Action", reconciler.ChildConflict), HaveField("Reason", reconciler.ReasonFieldConflict)))
+		Expect(byNS[nss[2]]).To(HaveField("Action", reconciler.ChildUpdated))
 		Expect(getCMIn(ctx, nss[0], "widget-conflicts").Data["color"]).To(Equal("theirs"))
 		Expect(getCMIn(ctx, nss[1], "widget-conflicts").Data["color"]).To(Equal("theirs"))
 		over := getCMIn(ctx, nss[2], "widget-conflicts")
