@@ -25,7 +25,7 @@ var _ = Describe("faults: API server restart during a fan-out", Ordered, func() 
 		pid := m.pid()
 
 		api := env.ControlPlane.APIServer
-		Expect(api.Stop()).To(Succeed())
+		Expect(api.Stop()).To(Succeed(), "stopping kube-apiserver")
 		time.Sleep(3 * time.Second) // the manager's requests and watches fail meanwhile
 		Expect(api.Start()).To(Succeed())
 		figures.apiRestarts.Add(1)

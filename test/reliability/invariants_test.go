@@ -160,6 +160,7 @@ func (f *fanout) expectConverged(ctx context.Context) {
 			got[k] = true
 			src := srcS[s.Name]
 			g.Expect(src).NotTo(BeNil(), "copy %s has no source", k)
+			g.Expect(sortedKeys(s.Data)).To(Equal(sortedKeys(src.Data)), "data keys of copy %s differ from its source's", k)
 			g.Expect(bytesMapEqual(s.Data, src.Data)).To(BeTrue(), "copy %s differs from its source", k)
 			g.Expect(s.Type).To(Equal(src.Type), "type of %s", k)
 			f.expectCopyMeta(g, k, s.ObjectMeta, src.ObjectMeta)

@@ -39,13 +39,20 @@ func findLeak(what, text, secret string) string {
 }
 
 // scanManagerLogs fails when the debug log of any manager process the suite ran
-// contains the suite's marker.
+// contains the suite's marker, or shows the API server denying the manager a
+// request: running with exactly config/rbac, Courier must never be refused (it
+// checks access to optional kinds with SelfSubjectAccessReviews instead).
 func scanManagerLogs() {
 	managersMu.Lock()
 	ms := append([]*manager(nil), managers...)
 	managersMu.Unlock()
+	denied := "is forbidden: User \"system:serviceaccount:" + installNamespace + ":" + managerSA + "\""
 	for _, m := range ms {
-		Expect(findLeak("log of "+m.name, m.log(), marker)).To(BeEmpty())
+		log := m.log()
+		Expect(findLeak("log of "+m.name, log, marker)).To(BeEmpty())
+		for _, line := range strings.Split(log, "\n") {
+			Expect(strings.ReplaceAll(line, `\"`, `"`)).NotTo(ContainSubstring(denied), "%s was denied a request by its RBAC (config/rbac)", m.name)
+		}
 	}
 }
 

@@ -150,7 +150,7 @@ func (m *manager) tail(n int) string {
 
 // isLeader reports whether the process logged that it acquired the lease.
 func (m *manager) isLeader() bool {
-	return strings.Contains(m.log(), "successfully acquired lease")
+	return strings.Contains(strings.ToLower(m.log()), "successfully acquired lease")
 }
 
 // killAll stops every process still running (AfterSuite, AfterAll).

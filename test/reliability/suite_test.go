@@ -84,6 +84,9 @@ var _ = BeforeSuite(func() {
 	// A fixed certificate directory keeps the serving certificate, the client CA and
 	// the ServiceAccount signing key across an API server restart (apiserver_test.go).
 	env.ControlPlane.APIServer = &envtest.APIServer{CertDir: filepath.Join(workDir, "apiserver")}
+	// kube-apiserver's graceful shutdown can take longer than envtest's default 20 s
+	// on a loaded machine; the restart spec stops it while clients are connected.
+	env.ControlPlaneStopTimeout = 2 * time.Minute
 	Expect(os.MkdirAll(env.ControlPlane.APIServer.CertDir, 0o700)).To(Succeed())
 	restCfg, err = env.Start()
 	Expect(err).NotTo(HaveOccurred())
