@@ -60,7 +60,7 @@ type Cluster struct {
 
 // Start brings up a cluster and returns once its fake node is Ready (and, with
 // WithOLM, OLM's operators are running). On error everything started is stopped.
-func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
+func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
@@ -70,7 +70,7 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	if opts.RepoRoot == "" {
 		opts.RepoRoot = repoRoot()
 	}
-	c = &Cluster{opts: opts, dir: opts.Dir}
+	c := &Cluster{opts: opts, dir: opts.Dir}
 	if c.dir == "" {
 		if c.dir, err = os.MkdirTemp("", "localcluster-"); err != nil {
 			return nil, err
@@ -83,6 +83,7 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 			}
 		}
 	}
+	// c, not the (nil) result, is what has to be torn down on failure.
 	defer func() {
 		if err != nil {
 			_ = c.Stop()
