@@ -55,6 +55,24 @@ func (w *writeCounter) count(match func(write) bool) int {
 	return n
 }
 
+// since returns the writes recorded after the first n that satisfy match.
+func (w *writeCounter) since(n int, match func(write) bool) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	seen := 0
+	for _, x := range w.all {
+		if !match(x) {
+			continue
+		}
+		seen++
+		if seen > n {
+			out = append(out, x.verb+" "+x.kind+" "+x.namespace+"/"+x.name)
+		}
+	}
+	return out
+}
+
 type countingClient struct {
 	client.Client
 	w *writeCounter
