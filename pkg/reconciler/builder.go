@@ -94,6 +94,13 @@ func (b *Builder[T]) Steps(steps ...Step[T]) *Builder[T] {
 // OwnsByLabel watches children carrying labelKey: an event on a child enqueues the
 // primary named by the label's value (in the child's namespace if the primary is
 // namespaced, cluster-scoped otherwise; see NamespacedPrimary).
+//
+// Watch children through the same cache the ChildSet lists them from: an event is
+// delivered after its own informer's store is updated, but another informer (e.g. a
+// MetadataOnly watch while the ChildSet lists typed objects from the cache) may not
+// have seen the change yet, and the drift would go unnoticed until the next event.
+// MetadataOnly fits when the ChildSet lists through a metadata-only or uncached
+// Lister (e.g. s.Reader).
 func (b *Builder[T]) OwnsByLabel(obj client.Object, labelKey string, opts ...WatchOption) *Builder[T] {
 	b.watches = append(b.watches, watchSpec{kind: watchByLabel, obj: obj, labelKey: labelKey, opts: applyWatchOptions(opts)})
 	return b

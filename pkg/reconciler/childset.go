@@ -2,6 +2,8 @@ package reconciler
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -173,6 +175,14 @@ type ChildSet[T Object, C client.Object] struct {
 	// Lister returns the reader used to list actual children. Optional; default
 	// s.Client (the manager's cache).
 	Lister func(s *State[T]) client.Reader
+	// HashAnnotation, if set, is an annotation key on which every desired child
+	// carries a hash of its own desired state. The default Matches then notices any
+	// change of the desired state, including fields removed from it, without
+	// managedFields. Set it when children are listed from a cache that strips
+	// managedFields (cache.TransformStripManagedFields): otherwise a field dropped
+	// from the desired state (e.g. a key removed from a ConfigMap's data) is never
+	// removed from the live child.
+	HashAnnotation string
 }
 
 type childSetStep[T Object, C client.Object] struct{ ChildSet[T, C] }
@@ -242,16 +252,21 @@ func (c ChildSet[T, C]) Reconcile(ctx context.Context, s *State[T]) error {
 		if d.GetName() == "" {
 			return Terminal("InvalidChild", "child set %q: a desired child has no name (generateName is not supported)", c.Name)
 		}
+		gvk, err := apiutil.GVKForObject(d, s.scheme)
+		if err != nil {
+			return Terminal("InvalidChild", "child set %q: %v", c.Name, err)
+		}
 		d = stampLabels(d, labels)
+		if c.HashAnnotation != "" {
+			if d, err = stampHash(d, gvk, c.HashAnnotation); err != nil {
+				return fmt.Errorf("child set %q: hashing %s: %w", c.Name, client.ObjectKeyFromObject(d), err)
+			}
+		}
 		k := client.ObjectKeyFromObject(d)
 		if seen[k] {
 			return Terminal("DuplicateChild", "child set %q: child %s is desired twice", c.Name, k)
 		}
 		seen[k] = true
-		gvk, err := apiutil.GVKForObject(d, s.scheme)
-		if err != nil {
-			return Terminal("InvalidChild", "child set %q: %v", c.Name, err)
-		}
 		l, has := live[k]
 		tasks = append(tasks, func(ctx context.Context) ChildOutcome { return w.sync(ctx, k, d, gvk, l, has) })
 	}
@@ -497,6 +512,29 @@ func stampLabels[C client.Object](d C, labels map[string]string) C {
 	}
 	c.SetLabels(merged)
 	return c
+}
+
+// stampHash sets annotation key on d (already a private copy) to a hash of d's apply
+// payload without that annotation.
+func stampHash[C client.Object](d C, gvk schema.GroupVersionKind, key string) (C, error) {
+	ann := d.GetAnnotations()
+	delete(ann, key)
+	d.SetAnnotations(ann)
+	u, err := applyPayload(d, gvk)
+	if err != nil {
+		return d, err
+	}
+	data, err := json.Marshal(u.Object) // map keys are sorted: deterministic
+	if err != nil {
+		return d, err
+	}
+	sum := sha256.Sum256(data)
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	ann[key] = hex.EncodeToString(sum[:16])
+	d.SetAnnotations(ann)
+	return d, nil
 }
 
 func hasLabels(o client.Object, labels map[string]string) bool {

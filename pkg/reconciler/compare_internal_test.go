@@ -57,7 +57,7 @@ func TestFieldsCovered(t *testing.T) {
 	obj := map[string]any{
 		"metadata": map[string]any{"labels": map[string]any{"l": "1"}},
 		"spec": map[string]any{
-			"containers": []any{map[string]any{"name": "app", "image": "x", "ports": []any{map[string]any{"containerPort": int64(80), "protocol": "TCP"}}}},
+			"containers": []any{map[string]any{"name": "app", "image": "x", "ports": []any{map[string]any{"containerPort": int64(80)}}}},
 			"finalizers": []any{"a", "b"},
 			"args":       []any{"x", "y"},
 		},
@@ -71,6 +71,7 @@ func TestFieldsCovered(t *testing.T) {
 		{"keyed list", `{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{".":{},"f:image":{},"f:name":{}}}}}`, true},
 		{"keyed list, field gone", `{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{"f:command":{}}}}}`, false},
 		{"keyed list, element gone", `{"f:spec":{"f:containers":{"k:{\"name\":\"other\"}":{}}}}`, false},
+		{"key field defaulted by the server, absent in desired", `{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{"f:ports":{"k:{\"containerPort\":80,\"protocol\":\"TCP\"}":{}}}}}}`, true},
 		{"nested keyed list with number", `{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{"f:ports":{"k:{\"containerPort\":80,\"protocol\":\"TCP\"}":{}}}}}}`, true},
 		{"bad key json", `{"f:spec":{"f:containers":{"k:{bad":{}}}}`, false},
 		{"keyed on non-list", `{"f:spec":{"k:{\"name\":\"app\"}":{}}}`, false},

@@ -8,7 +8,7 @@
 //			reconciler.Finalizer[*Widget]("finalizer", "example.com/cleanup", cleanup),
 //			reconciler.ChildSet[*Widget, *corev1.ConfigMap]{Name: "configmaps", ...}.Step(),
 //		).
-//		OwnsByLabel(&corev1.ConfigMap{}, "example.com/widget", reconciler.MetadataOnly()).
+//		OwnsByLabel(&corev1.ConfigMap{}, "example.com/widget").
 //		Complete(mgr)
 //
 // # One reconcile

@@ -40,7 +40,7 @@ func widgetController() *reconciler.Builder[*Widget] {
 			reconciler.Finalizer("finalizer", "test.courier.dev/cleanup", configMaps.Release),
 			configMaps.Step(),
 		).
-		OwnsByLabel(&corev1.ConfigMap{}, widgetLabel, reconciler.MetadataOnly()).
+		OwnsByLabel(&corev1.ConfigMap{}, widgetLabel).
 		Status(func(ctx context.Context, s *reconciler.State[*Widget]) {
 			s.Object.Status.Synced = s.Children("configmaps").Synced()
 		})
