@@ -123,18 +123,6 @@ func envFromConfigMap(name string) func(*corev1.PodSpec) {
 	}
 }
 
-// generation returns a poller of the workload's metadata.generation: it grows by one
-// with every pod-template change, i.e. with every rollout (nothing else in these
-// specs changes the spec, unless the spec says so).
-func generation(obj client.Object) func() int64 {
-	key := client.ObjectKeyFromObject(obj)
-	fresh := obj.DeepCopyObject().(client.Object)
-	return func() int64 {
-		Expect(k8sClient.Get(ctx, key, fresh)).To(Succeed())
-		return fresh.GetGeneration()
-	}
-}
-
 // annotation returns a poller of one metadata annotation of the workload.
 func annotation(obj client.Object, key string) func() string {
 	fresh := obj.DeepCopyObject().(client.Object)

@@ -37,6 +37,8 @@ var (
 	env       *envtest.Environment
 	restCfg   *rest.Config
 	k8sClient client.Client
+	// watchClient watches workloads to count their template changes.
+	watchClient client.WithWatch
 	scheme    = runtime.NewScheme()
 )
 
@@ -56,9 +58,13 @@ var _ = BeforeSuite(func() {
 	var err error
 	env, err = testenv.New()
 	Expect(err).NotTo(HaveOccurred())
+	// The machine is shared by many builds: give the control plane time to start.
+	env.ControlPlaneStartTimeout = 3 * time.Minute
 	restCfg, err = env.Start()
 	Expect(err).NotTo(HaveOccurred())
 	k8sClient, err = client.New(restCfg, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+	watchClient, err = client.NewWithWatch(restCfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
 })
 
