@@ -39,7 +39,7 @@ var (
 	k8sClient client.Client
 	// watchClient watches workloads to count their template changes.
 	watchClient client.WithWatch
-	scheme    = runtime.NewScheme()
+	scheme      = runtime.NewScheme()
 )
 
 func TestRollout(t *testing.T) {
