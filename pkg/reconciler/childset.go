@@ -58,13 +58,21 @@ type ChildAction string
 
 // Child actions reported in a ChildReport.
 const (
-	ChildCreated   ChildAction = "Created"
-	ChildUpdated   ChildAction = "Updated"
+	// ChildCreated: the child did not exist and was applied.
+	ChildCreated ChildAction = "Created"
+	// ChildUpdated: the child differed (or was adopted/overwritten) and was applied.
+	ChildUpdated ChildAction = "Updated"
+	// ChildUnchanged: the child matched; nothing was written.
 	ChildUnchanged ChildAction = "Unchanged"
-	ChildDeleted   ChildAction = "Deleted"
-	ChildOrphaned  ChildAction = "Orphaned"
-	ChildConflict  ChildAction = "Conflict"
-	ChildFailed    ChildAction = "Failed"
+	// ChildDeleted: an owned child no longer desired was deleted.
+	ChildDeleted ChildAction = "Deleted"
+	// ChildOrphaned: an owned child no longer desired lost its ownership labels.
+	ChildOrphaned ChildAction = "Orphaned"
+	// ChildConflict: an object with the child's name is not ours (or adopting it hit
+	// field conflicts); it was left alone.
+	ChildConflict ChildAction = "Conflict"
+	// ChildFailed: a read or write for this child failed (see Err).
+	ChildFailed ChildAction = "Failed"
 	// ChildKept is reported for an owned, undesired child whose Prune said PruneKeep.
 	ChildKept ChildAction = "Kept"
 )

@@ -59,6 +59,7 @@ func (c Calls) WritesOnly() Calls {
 	return c
 }
 
+// String lists every counter, for test failure messages.
 func (c Calls) String() string {
 	return fmt.Sprintf("get=%d list=%d create=%d update=%d patch=%d apply=%d delete=%d status.update=%d status.patch=%d status.apply=%d",
 		c.Get, c.List, c.Create, c.Update, c.Patch, c.Apply, c.Delete, c.StatusUpdate, c.StatusPatch, c.StatusApply)
