@@ -482,3 +482,20 @@ func TestALMExamplesValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestSchemaPathsListsEveryField guards the coverage walk itself: nested objects,
+// array items and units.
+func TestSchemaPathsListsEveryField(t *testing.T) {
+	s := apiextensionsv1.JSONSchemaProps{Type: "object", Properties: map[string]apiextensionsv1.JSONSchemaProps{
+		"a": {Type: "array", Items: &apiextensionsv1.JSONSchemaPropsOrArray{Schema: &apiextensionsv1.JSONSchemaProps{
+			Type: "object", Properties: map[string]apiextensionsv1.JSONSchemaProps{"b": {Type: "string"}}}}},
+		"c": {Type: "object", Properties: map[string]apiextensionsv1.JSONSchemaProps{"d": {Type: "integer"}}},
+		"conditions": {Type: "array", Items: &apiextensionsv1.JSONSchemaPropsOrArray{Schema: &apiextensionsv1.JSONSchemaProps{
+			Type: "object", Properties: map[string]apiextensionsv1.JSONSchemaProps{"type": {Type: "string"}}}}},
+	}}
+	got := schemaPaths("status", s, map[string]bool{"status.conditions": true})
+	want := []string{"status.a", "status.a[0].b", "status.c", "status.c.d", "status.conditions"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
