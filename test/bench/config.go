@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -51,6 +52,8 @@ type Config struct {
 	// CourierBinary, when set, is run instead of a fresh build of ./cmd/courier
 	// (for comparing a candidate change built elsewhere).
 	CourierBinary string
+	// Groups are the scenario groups to run (propagation, rollout, memory).
+	Groups []string
 }
 
 func presets(scale string) (Config, error) {
@@ -90,6 +93,7 @@ var (
 	flagParallelism = flag.Int("parallelism", 0, "baseline client parallelism (default 16, Courier's --child-parallelism)")
 	flagOut         = flag.String("report", "", "write the JSON report to this file as well (and the markdown next to it)")
 	flagWorkDir     = flag.String("workdir", "", "keep kubeconfigs and courier logs in this directory")
+	flagScenarios   = flag.String("scenarios", "propagation,rollout,memory", "scenario groups to run")
 	flagBinary      = flag.String("courier-binary", "", "run this courier binary instead of building ./cmd/courier")
 	flagCheckTimes  = flag.String("check-times", "", "true/false: enforce the time budgets (default: full mode only)")
 )
@@ -123,6 +127,7 @@ func LoadConfig() (Config, error) {
 		c.CheckTimes = false
 	}
 	c.OutFile, c.WorkDir, c.CourierBinary = *flagOut, *flagWorkDir, *flagBinary
+	c.Groups = strings.Split(*flagScenarios, ",")
 	if c.MemoryNamespaces%c.MemoryPropagations != 0 {
 		return c, fmt.Errorf("memory namespaces (%d) must be a multiple of the propagations (%d)", c.MemoryNamespaces, c.MemoryPropagations)
 	}

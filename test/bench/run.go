@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/courier-operator/courier/internal/managerproc"
@@ -32,6 +33,9 @@ func Run(ctx context.Context, cfg Config, dir string, logf func(format string, a
 		{"memory", x.memory},
 	}
 	for _, g := range groups {
+		if !slices.Contains(cfg.Groups, g.name) {
+			continue
+		}
 		if err := x.group(ctx, g.name, g.fn); err != nil {
 			x.r.fail(g.name, err)
 			logf("%s: %v", g.name, err)
