@@ -167,6 +167,10 @@ type ChildSet[T Object, C client.Object] struct {
 	Namespace func(parent T) string
 	// Desired returns the desired children, with deterministic names (never
 	// generateName).
+	//
+	// Matches, OnConflict and Prune are called from up to Parallelism goroutines at
+	// once: they must not modify the State (record facts after the step instead, from
+	// State.Children).
 	Desired func(ctx context.Context, s *State[T]) ([]C, error)
 	// Matches reports whether live is already in line with desired (desired carries
 	// the ownership labels). Optional; the default (DefaultMatches) is a subset
@@ -350,6 +354,10 @@ func (w *childWork[T, C]) sync(ctx context.Context, k childKey, d C, gvk schema.
 		if w.matches(d, live) {
 			return ChildOutcome{Key: k, Action: ChildUnchanged}
 		}
+		if w.cs.Matches == nil && w.s.Log.V(1).Enabled() {
+			w.s.Log.V(1).Info("child differs from its desired state", "child", k.String(), "kind", gvk.Kind,
+				"field", Mismatch(d, live, w.cs.fieldOwner(w.s)))
+		}
 		return w.apply(ctx, k, d, gvk, true, ChildUpdated)
 	}
 	// Not among the owned children: look at the API server (not the cache, which may
@@ -493,20 +501,31 @@ func (w *childWork[T, C]) metric(verb, result string) {
 // when live carries managedFields, every field fieldOwner applied before is still
 // desired (otherwise a new apply is needed to remove it).
 func DefaultMatches(desired, live client.Object, fieldOwner string) bool {
+	return Mismatch(desired, live, fieldOwner) == ""
+}
+
+// Mismatch explains why DefaultMatches is false: the path of the first desired field
+// missing or different in live (e.g. ".data.color"), or a note that a field applied
+// before is no longer desired. It returns "" when they match. It names fields, never
+// values, so it is safe to log for Secrets.
+func Mismatch(desired, live client.Object, fieldOwner string) string {
 	d, err := toUnstructuredMap(desired)
 	if err != nil {
-		return false
+		return "desired: " + err.Error()
 	}
 	d = runtime.DeepCopyJSON(d)
 	pruneNulls(d)
 	l, err := toUnstructuredMap(live)
 	if err != nil {
-		return false
+		return "live: " + err.Error()
 	}
-	if !isSubset(comparablePart(d), l) {
-		return false
+	if p := mismatchPath(comparablePart(d), l, ""); p != "" {
+		return p
 	}
-	return ownedFieldsCovered(l, d, fieldOwner)
+	if !ownedFieldsCovered(l, d, fieldOwner) {
+		return "a field applied by " + fieldOwner + " is no longer desired"
+	}
+	return ""
 }
 
 func stampLabels[C client.Object](d C, labels map[string]string) C {

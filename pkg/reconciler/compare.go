@@ -3,6 +3,7 @@ package reconciler
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -126,6 +127,59 @@ func isSubset(desired, live any) bool {
 			return ok && dn == ln
 		}
 		return equality.Semantic.DeepEqual(desired, live)
+	}
+}
+
+// mismatchPath returns the path of the first field of desired that is missing or
+// different in live (same rules as isSubset), or "" if desired is a subset of live.
+// It names fields only, never values, so it is safe to log for Secrets.
+func mismatchPath(desired, live any, path string) string {
+	switch d := desired.(type) {
+	case map[string]any:
+		l, ok := live.(map[string]any)
+		if !ok {
+			if isSubset(desired, live) {
+				return ""
+			}
+			return path
+		}
+		keys := make([]string, 0, len(d))
+		for k := range d {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			lv, present := l[k]
+			if !present {
+				if isEmpty(d[k]) {
+					continue
+				}
+				return path + "." + k
+			}
+			if p := mismatchPath(d[k], lv, path+"."+k); p != "" {
+				return p
+			}
+		}
+		return ""
+	case []any:
+		l, ok := live.([]any)
+		if !ok || len(d) != len(l) {
+			if isSubset(desired, live) {
+				return ""
+			}
+			return path
+		}
+		for i := range d {
+			if p := mismatchPath(d[i], l[i], fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+		return ""
+	default:
+		if isSubset(desired, live) {
+			return ""
+		}
+		return path
 	}
 }
 

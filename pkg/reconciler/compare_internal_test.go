@@ -184,3 +184,42 @@ func TestSanitizeAndTruncate(t *testing.T) {
 		t.Errorf("truncate = %q", got)
 	}
 }
+
+func TestMismatch(t *testing.T) {
+	desired := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "c", Labels: map[string]string{"l": "1"}},
+		Data: map[string]string{"a": "1", "b": "2"}}
+	live := desired.DeepCopy()
+	if m := Mismatch(desired, live, "courier"); m != "" {
+		t.Fatalf("equal objects mismatch at %q", m)
+	}
+	live.Data["b"] = "secret-value"
+	if m := Mismatch(desired, live, "courier"); m != ".data.b" {
+		t.Fatalf("Mismatch = %q", m)
+	}
+	live = desired.DeepCopy()
+	delete(live.Labels, "l")
+	if m := Mismatch(desired, live, "courier"); m != ".metadata.labels" {
+		t.Fatalf("Mismatch = %q", m)
+	}
+	for _, tc := range []struct {
+		d, l any
+		want string
+	}{
+		{[]any{"a"}, []any{"a", "b"}, ".x"},
+		{[]any{map[string]any{"n": "1"}}, []any{map[string]any{"n": "2"}}, ".x[0].n"},
+		{map[string]any{"a": "1"}, "s", ".x"},
+		{map[string]any{}, nil, ""},
+		{"a", "a", ""},
+		{map[string]any{"e": map[string]any{}}, map[string]any{}, ""},
+	} {
+		if got := mismatchPath(tc.d, tc.l, ".x"); got != tc.want {
+			t.Errorf("mismatchPath(%v, %v) = %q, want %q", tc.d, tc.l, got, tc.want)
+		}
+	}
+	live = desired.DeepCopy()
+	live.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "courier", Operation: metav1.ManagedFieldsOperationApply,
+		FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:data":{"f:gone":{}}}`)}}}
+	if m := Mismatch(desired, live, "courier"); m == "" {
+		t.Fatal("dropped field not explained")
+	}
+}
