@@ -139,6 +139,22 @@ var _ = Describe("ClusterPropagation", func() {
 		Eventually(secretData(ctx, ns, "creds")).Should(Equal(map[string]string{"k": "v"}))
 	})
 
+	// Pending: ChildSet repairs with server-side apply, which cannot remove a field
+	// another field manager added (here `kubectl edit`-style Update). Needs a DSL
+	// option to replace (Update with resourceVersion) children that must stay
+	// byte-identical; requested from the DSL owner.
+	PIt("removes a data key added to a copy by hand", func() {
+		f := newFixture(ctx, 1)
+		mkSecret(ctx, f.srcNS, "creds", map[string]string{"k": "v"})
+		mkCluster(ctx, uniq("extra"), f.spec(secretRef(f.srcNS, "creds")))
+		ns := f.targets[0]
+		Eventually(secretData(ctx, ns, "creds")).Should(Equal(map[string]string{"k": "v"}))
+		c := getSecret(ctx, ns, "creds")
+		c.Data["added"] = []byte("by hand")
+		Expect(admin.Update(ctx, c)).To(Succeed())
+		Eventually(secretData(ctx, ns, "creds")).Should(Equal(map[string]string{"k": "v"}))
+	})
+
 	Describe("conflict policy", func() {
 		conflicting := func(policy v1alpha1.ConflictPolicy, existing map[string]string) (fixture, *v1alpha1.ClusterPropagation) {
 			f := newFixture(ctx, 1)
