@@ -68,4 +68,3 @@ func TestRolloutReason(t *testing.T) {
 		}
 	}
 }
-
