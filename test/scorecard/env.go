@@ -22,8 +22,8 @@ import (
 
 // Env is what a test runs against.
 type Env struct {
-	// Client talks to the cluster with Courier installed.
-	Client client.Client
+	// Client talks to the cluster with Courier installed; the rollout test watches.
+	Client client.WithWatch
 	// BundleDir is the bundle directory (manifests/, metadata/); /bundle in the
 	// scorecard pod.
 	BundleDir string

@@ -64,9 +64,11 @@ func TestScorecardAgainstCourier(t *testing.T) {
 	if err := manager.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan error, 1)
+	go func() { exited <- manager.Wait() }()
 	t.Cleanup(func() {
 		cancel()
-		_ = manager.Wait()
+		<-exited
 		if t.Failed() {
 			t.Logf("courier manager logs:\n%s", logs.String())
 		}
@@ -74,6 +76,12 @@ func TestScorecardAgainstCourier(t *testing.T) {
 
 	for _, name := range []string{"propagation", "rollout"} {
 		t.Run(name, func(t *testing.T) {
+			select {
+			case err := <-exited:
+				exited <- err // for the cleanup
+				t.Fatalf("the courier manager exited (%v) before the %s test: see its logs below", err, name)
+			default:
+			}
 			cmd := exec.Command(tests, name, "--bundle", filepath.Join(root, "bundle"),
 				"--kubeconfig", kubeconfigPath, "--timeout", "60s", "--settle", "4s")
 			var stderr bytes.Buffer

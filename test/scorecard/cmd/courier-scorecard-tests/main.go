@@ -74,7 +74,7 @@ func usage(fs *flag.FlagSet) {
 	os.Exit(2)
 }
 
-func newClient(kubeconfig string) (client.Client, error) {
+func newClient(kubeconfig string) (client.WithWatch, error) {
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		return nil, err
@@ -89,5 +89,5 @@ func newClient(kubeconfig string) (client.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading credentials: %w", err)
 	}
-	return client.New(cfg, client.Options{Scheme: scheme})
+	return client.NewWithWatch(cfg, client.Options{Scheme: scheme})
 }
