@@ -191,9 +191,15 @@ catalog-build: ## Build the file-based catalog image $(CATALOG_IMG) with opm's D
 catalog-push: ## Push the catalog image (container tool).
 	$(CONTAINER_TOOL) push $(CATALOG_IMG)
 
+SCORECARD_NAMESPACE ?= default
+
+.PHONY: scorecard-rbac
+scorecard-rbac: $(KUSTOMIZE) ## Create the courier-scorecard ServiceAccount and its permissions in SCORECARD_NAMESPACE (cluster).
+	$(KUSTOMIZE) build config/scorecard/rbac | sed 's/namespace: default/namespace: $(SCORECARD_NAMESPACE)/' | kubectl apply -n $(SCORECARD_NAMESPACE) -f -
+
 .PHONY: scorecard
-scorecard: $(OPERATOR_SDK) ## Run the scorecard (basic, olm, courier suites) in the cluster (cluster with Courier installed, e.g. operator-sdk run bundle).
-	$(OPERATOR_SDK) scorecard ./bundle --wait-time 300s
+scorecard: $(OPERATOR_SDK) ## Run the scorecard (basic, olm, courier suites) in the cluster (cluster with Courier installed, e.g. operator-sdk run bundle; after scorecard-rbac).
+	$(OPERATOR_SDK) scorecard ./bundle --wait-time 300s --namespace $(SCORECARD_NAMESPACE) --service-account courier-scorecard
 
 .PHONY: scorecard-local
 scorecard-local: ## Run Courier's scorecard tests from here against $$KUBECONFIG (cluster with Courier running).
