@@ -73,6 +73,18 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 	cur := readRecord(obj.GetAnnotations(), tmpl.Annotations)
 	d := decide(cur, obs, paused(obj), r.now(), r.opts.Window, r.opts.MaxDelay)
 
+	if d.Action == actRollout {
+		// Roll only from the workload as it is now, not from a cache that may not have
+		// seen our own previous rollout yet: one GET per rollout, so a stale read can
+		// never count (or announce) one change twice.
+		latest := k.newObj()
+		if err := sc.Reader.Get(ctx, client.ObjectKeyFromObject(obj), latest); err != nil {
+			return client.IgnoreNotFound(err)
+		}
+		if latest.GetResourceVersion() != obj.GetResourceVersion() {
+			return reconciler.Waiting(time.Second, "StaleCache", "the cached workload is behind the API server; retrying")
+		}
+	}
 	if !sameRecord(cur, d.Next) {
 		if err := applyRecord(ctx, sc.Client, k.gvk, obj, d.Next); err != nil {
 			return fmt.Errorf("applying rollout state (%s): %w", d.Action, err)

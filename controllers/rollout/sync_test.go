@@ -180,3 +180,42 @@ func containsPrefix(list []string, prefix string) bool {
 	}
 	return false
 }
+
+func TestSyncStaleReadAfterRolloutDoesNotRollTwice(t *testing.T) {
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "app-config"}, Data: map[string]string{"k": "v1"}}
+	h := newHarness(t, cm, testDeployment("web", envFrom("app-config"), nil))
+	if err := h.sync("web"); err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["k"] = "v2"
+	if err := h.c.Update(context.Background(), cm); err != nil {
+		t.Fatal(err)
+	}
+	_ = h.sync("web") // pending
+	h.clock = h.clock.Add(window)
+	stale := h.get("web") // what a lagging cache would still return after the rollout
+	if err := h.sync("web"); err != nil {
+		t.Fatal(err)
+	}
+	rolled := countPrefix(h.events, "RolledOut: ")
+	err := syncWorkload(context.Background(), h.r, deployments, stale, scope{
+		Client: h.c, Reader: h.c, Log: logr.Discard(),
+		Eventf: func(_, reason, format string, args ...any) { h.events = append(h.events, reason+": "+fmt.Sprintf(format, args...)) },
+	})
+	if reconciler.Classify(err) != reconciler.OutcomeWaiting {
+		t.Fatalf("a stale read must wait for the cache, got %v", err)
+	}
+	if rolled != 1 || countPrefix(h.events, "RolledOut: ") != 1 {
+		t.Fatalf("want exactly one RolledOut event: %v", h.events)
+	}
+}
+
+func countPrefix(list []string, prefix string) int {
+	n := 0
+	for _, s := range list {
+		if strings.HasPrefix(s, prefix) {
+			n++
+		}
+	}
+	return n
+}
