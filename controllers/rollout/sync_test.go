@@ -200,7 +200,9 @@ func TestSyncStaleReadAfterRolloutDoesNotRollTwice(t *testing.T) {
 	rolled := countPrefix(h.events, "RolledOut: ")
 	err := syncWorkload(context.Background(), h.r, deployments, stale, scope{
 		Client: h.c, Reader: h.c, Log: logr.Discard(),
-		Eventf: func(_, reason, format string, args ...any) { h.events = append(h.events, reason+": "+fmt.Sprintf(format, args...)) },
+		Eventf: func(_, reason, format string, args ...any) {
+			h.events = append(h.events, reason+": "+fmt.Sprintf(format, args...))
+		},
 	})
 	if reconciler.Classify(err) != reconciler.OutcomeWaiting {
 		t.Fatalf("a stale read must wait for the cache, got %v", err)
