@@ -51,7 +51,7 @@ func newSyncer(opts Options) *syncer {
 	return &syncer{opts: opts.withDefaults(), now: time.Now}
 }
 
-// sync reconciles one workload of kind k: observe its inputs, decide, store the
+// syncWorkload reconciles one workload of kind k: observe its inputs, decide, store the
 // decision with one apply if it changed anything, and report. It returns
 // reconciler.Waiting while a change waits for the coalescing window.
 func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKind[T], obj T, sc scope) error {
@@ -107,7 +107,7 @@ func (r *syncer) report(kind string, cur record, obs observation, d decision, sc
 		log.Info("the set of inputs changed, no input content did; recorded without rolling", "inputs", len(obs.Digests), "hash", shortDigest(obs.Hash))
 		sc.Eventf(corev1.EventTypeNormal, eventInputsChanged, "Now tracking %d input(s); no content changed, nothing rolled", len(obs.Digests))
 	case actHold:
-		log.Info("inputs changed but a required input is missing; not rolling", "changed", d.Changed, "missing", obs.MissingRequired)
+		log.V(1).Info("inputs changed but a required input is missing; not rolling", "changed", d.Changed, "missing", obs.MissingRequired)
 	case actWait:
 		if d.NewChange {
 			log.Info("input change observed; waiting for the coalescing window", "changed", d.Changed, "after", d.RequeueAfter)
