@@ -186,11 +186,12 @@ func httpGet(url string) error {
 }
 
 // buildCourier builds ./cmd/courier into dir.
-func buildCourier(dir string) string {
+func buildCourier(dir string) (string, error) {
 	out := filepath.Join(dir, "courier")
 	cmd := exec.Command("go", "build", "-o", out, "./cmd/courier")
 	cmd.Dir = repoRoot
-	b, err := cmd.CombinedOutput()
-	Expect(err).NotTo(HaveOccurred(), "go build ./cmd/courier: %s", b)
-	return out
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/courier: %w: %s", err, b)
+	}
+	return out, nil
 }

@@ -71,10 +71,15 @@ var _ = BeforeSuite(func() {
 	workDir, err = os.MkdirTemp("", "courier-reliability-")
 	Expect(err).NotTo(HaveOccurred())
 
-	built := make(chan string, 1)
+	// Build the manager while the control plane starts.
+	type buildResult struct {
+		bin string
+		err error
+	}
+	built := make(chan buildResult, 1)
 	go func() {
-		defer GinkgoRecover()
-		built <- buildCourier(workDir)
+		bin, err := buildCourier(workDir)
+		built <- buildResult{bin, err}
 	}()
 
 	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
@@ -99,7 +104,9 @@ var _ = BeforeSuite(func() {
 	ctx := context.Background()
 	installRBAC(ctx)
 	managerKubeconfig = serviceAccountKubeconfig(ctx, installNamespace, managerSA)
-	courierBin = <-built
+	b := <-built
+	Expect(b.err).NotTo(HaveOccurred())
+	courierBin = b.bin
 	GinkgoWriter.Printf("settings: %+v, work dir %s\n", cfgs, workDir)
 })
 
