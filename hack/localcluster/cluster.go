@@ -150,13 +150,20 @@ func (c *Cluster) Stop() error {
 // RestartAPIServer stops kube-apiserver and starts it again on the same port and
 // storage, returning once it is ready. Clients and the other components reconnect.
 func (c *Cluster) RestartAPIServer(ctx context.Context) error {
+	begin := time.Now()
 	if err := c.api.stop(30 * time.Second); err != nil {
 		return err
 	}
+	stopped := time.Now()
 	if err := c.api.start(); err != nil {
 		return err
 	}
-	return c.waitAPIServer(ctx)
+	if err := c.waitAPIServer(ctx); err != nil {
+		return err
+	}
+	c.logf("kube-apiserver restarted: stop %s, start to ready %s",
+		stopped.Sub(begin).Round(time.Millisecond), time.Since(stopped).Round(time.Millisecond))
+	return nil
 }
 
 func (c *Cluster) path(elem ...string) string {
