@@ -26,7 +26,7 @@ import (
 //		Steps(finalizer, children).
 //		OwnsByLabel(&corev1.ConfigMap{}, "example.com/widget", reconciler.MetadataOnly()).
 //		Complete(mgr)
-type Builder[T Object] struct {
+type Builder[T client.Object] struct {
 	name         string
 	newObj       func() T
 	steps        []Step[T]
@@ -81,7 +81,7 @@ func NamespacedPrimary(namespaced bool) WatchOption {
 // type T. newObj returns an empty primary (e.g. func() *Widget { return &Widget{} }).
 // The name is used for metrics, logs and as the event reporting controller; it must
 // be a valid Kubernetes qualified name.
-func For[T Object](name string, newObj func() T) *Builder[T] {
+func For[T client.Object](name string, newObj func() T) *Builder[T] {
 	return &Builder[T]{name: name, newObj: newObj}
 }
 

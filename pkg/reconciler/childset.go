@@ -151,7 +151,7 @@ func (r ChildReport) filter(a ChildAction) []ChildOutcome {
 // if any child failed with a retryable error the step returns one aggregated
 // transient error after every child was tried. The report is available to later
 // steps and to the Status hook through State.Children(Name).
-type ChildSet[T Object, C client.Object] struct {
+type ChildSet[T client.Object, C client.Object] struct {
 	// Name of the step (metrics, State.Children).
 	Name string
 	// FieldOwner is the server-side apply field manager, e.g. "courier". Defaults to
@@ -197,7 +197,7 @@ type ChildSet[T Object, C client.Object] struct {
 	HashAnnotation string
 }
 
-type childSetStep[T Object, C client.Object] struct{ ChildSet[T, C] }
+type childSetStep[T client.Object, C client.Object] struct{ ChildSet[T, C] }
 
 func (c childSetStep[T, C]) Name() string { return c.ChildSet.Name }
 
@@ -343,7 +343,7 @@ func (c ChildSet[T, C]) fieldOwner(s *State[T]) string {
 }
 
 // childWork carries what the per-child tasks need.
-type childWork[T Object, C client.Object] struct {
+type childWork[T client.Object, C client.Object] struct {
 	cs     ChildSet[T, C]
 	s      *State[T]
 	labels map[string]string

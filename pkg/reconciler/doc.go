@@ -37,6 +37,18 @@
 // Every condition carries the primary's generation as observedGeneration, and keeps
 // its LastTransitionTime while its status does not change.
 //
+// # Primaries without Courier status
+//
+// The primary type only has to be a client.Object. Conditions, observedGeneration,
+// the status write and the transition events exist only for primaries that also
+// implement Object (checked at run time with a type assertion). A built-in primary
+// such as a Deployment, a StatefulSet or a ConfigMap is never status-written: the
+// outcome is only mapped to a result (Waiting → RequeueAfter, Terminal →
+// reconcile.TerminalError, transient → error), step metrics and logs are emitted as
+// usual, and a NotReady fact becomes a log line and an increment of
+// courier_reconcile_not_ready_total. The Status hook still runs, but whatever it
+// sets on such a primary is not written.
+//
 // # Children
 //
 // ChildSet keeps a set of children of one kind in line with the primary, using
@@ -54,7 +66,8 @@
 // # Metrics
 //
 // courier_reconcile_step_duration_seconds{controller,step},
-// courier_reconcile_outcomes_total{controller,step,outcome} and
-// courier_child_operations_total{controller,step,verb,result}, in the
+// courier_reconcile_outcomes_total{controller,step,outcome},
+// courier_child_operations_total{controller,step,verb,result} and
+// courier_reconcile_not_ready_total{controller,reason}, in the
 // controller-runtime metrics registry.
 package reconciler

@@ -19,8 +19,12 @@ var (
 		Name: "courier_child_operations_total",
 		Help: "Writes made by ChildSet steps, by verb (apply, delete, orphan) and result (success, error, conflict).",
 	}, []string{"controller", "step", "verb", "result"})
+	notReadyFacts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "courier_reconcile_not_ready_total",
+		Help: "Reconciles that completed with a NotReady fact, by its reason (the only trace of it for primaries without Courier status).",
+	}, []string{"controller", "reason"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(stepDuration, stepOutcomes, childOperations)
+	metrics.Registry.MustRegister(stepDuration, stepOutcomes, childOperations, notReadyFacts)
 }

@@ -20,7 +20,7 @@ import (
 
 const eventAction = "Reconcile"
 
-type primaryReconciler[T Object] struct {
+type primaryReconciler[T client.Object] struct {
 	name   string
 	newObj func() T
 	steps  sequence[T]
@@ -72,19 +72,15 @@ func (r *primaryReconciler[T]) Reconcile(ctx context.Context, req reconcile.Requ
 	if r.status != nil {
 		r.status(ctx, s)
 	}
-	transition := setConditions(s, outcome, reason, message)
-	if err := r.writeStatus(ctx, original, s.Object); err != nil {
-		if apierrors.IsNotFound(err) {
-			return reconcile.Result{}, nil
+	if fr, fm, ok := s.NotReadyReason(); ok && outcome == OutcomeDone {
+		notReadyFacts.WithLabelValues(r.name, sanitizeReason(fr)).Inc()
+		if _, hasStatus := any(s.Object).(Object); !hasStatus {
+			// No conditions to carry the fact: the log line and the metric are all there is.
+			log.Info("not ready", "reason", sanitizeReason(fr), "message", truncate(fm, maxConditionMessage))
 		}
-		log.V(1).Info("status write failed", "error", err.Error())
-		if stepErr != nil && outcome == OutcomeTransient {
-			return reconcile.Result{}, stepErr
-		}
-		return reconcile.Result{}, fmt.Errorf("writing status: %w", err)
 	}
-	if transition != nil && r.deps.Recorder != nil {
-		r.deps.Recorder.Eventf(s.Object, nil, transition.eventType, transition.reason, eventAction, "%s", truncate(transition.message, maxEventNote))
+	if gone, err := r.writeConditions(ctx, original, s, outcome, reason, message, stepErr); gone || err != nil {
+		return reconcile.Result{}, err
 	}
 
 	switch outcome {
@@ -98,12 +94,38 @@ func (r *primaryReconciler[T]) Reconcile(ctx context.Context, req reconcile.Requ
 	}
 }
 
+// writeConditions computes the conditions and observedGeneration, writes status once
+// if it changed and emits the transition event — only for primaries that implement
+// Object. Other primaries (built-in kinds without Courier status) get no status
+// write and no transition event. gone reports a NotFound on the status write: the
+// primary was deleted meanwhile and the reconcile is done.
+func (r *primaryReconciler[T]) writeConditions(ctx context.Context, original T, s *State[T], outcome Outcome, reason, message string, stepErr error) (gone bool, err error) {
+	obj, ok := any(s.Object).(Object)
+	if !ok {
+		return false, nil
+	}
+	transition := setConditions(obj, s, outcome, reason, message)
+	if err := r.writeStatus(ctx, original, s.Object); err != nil {
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		s.Log.V(1).Info("status write failed", "error", err.Error())
+		if stepErr != nil && outcome == OutcomeTransient {
+			return false, stepErr
+		}
+		return false, fmt.Errorf("writing status: %w", err)
+	}
+	if transition != nil && r.deps.Recorder != nil {
+		r.deps.Recorder.Eventf(s.Object, nil, transition.eventType, transition.reason, eventAction, "%s", truncate(transition.message, maxEventNote))
+	}
+	return false, nil
+}
+
 type transitionEvent struct{ eventType, reason, message string }
 
 // setConditions computes Ready, Reconciling and Stalled and the observed generation.
 // It returns the event to emit if Ready changed status or reason.
-func setConditions[T Object](s *State[T], outcome Outcome, reason, message string) *transitionEvent {
-	obj := s.Object
+func setConditions[T client.Object](obj Object, s *State[T], outcome Outcome, reason, message string) *transitionEvent {
 	gen := obj.GetGeneration()
 	conds := obj.GetConditions()
 	old := meta.FindStatusCondition(conds, ConditionReady)

@@ -16,7 +16,7 @@ import (
 // may set status fields on it (other than conditions and observedGeneration, which the
 // reconciler owns). Its status is written once, at the end of the reconcile, and only
 // if it changed.
-type State[T Object] struct {
+type State[T client.Object] struct {
 	// Object is the primary (a deep copy; steps may set status fields other than conditions).
 	Object T
 	// Client is the manager's (cached) client.
@@ -93,7 +93,7 @@ func (s *State[T]) setReport(step string, r ChildReport) {
 
 // NewState builds a State outside a reconcile, for unit-testing a single step.
 // Production code never needs it: the reconciler creates one State per reconcile.
-func NewState[T Object](obj T, deps Deps) *State[T] {
+func NewState[T client.Object](obj T, deps Deps) *State[T] {
 	deps = deps.withDefaults()
 	return &State[T]{
 		Object:     obj,

@@ -11,16 +11,16 @@ import (
 
 // Step is one unit of reconcile logic. Reconcile returns nil when done, or an error
 // classified by Terminal, Waiting, or (any other error) transient.
-type Step[T Object] interface {
+type Step[T client.Object] interface {
 	Name() string
 	Reconcile(ctx context.Context, s *State[T]) error
 }
 
-type sequence[T Object] struct{ steps []Step[T] }
+type sequence[T client.Object] struct{ steps []Step[T] }
 
 // Sequence runs steps in order and stops at the first error (Waiting and Terminal
 // included). Each step's duration and outcome are recorded in the metrics.
-func Sequence[T Object](steps ...Step[T]) Step[T] { return sequence[T]{steps: steps} }
+func Sequence[T client.Object](steps ...Step[T]) Step[T] { return sequence[T]{steps: steps} }
 
 func (q sequence[T]) Name() string { return "sequence" }
 
@@ -34,7 +34,7 @@ func (q sequence[T]) Reconcile(ctx context.Context, s *State[T]) error {
 }
 
 // runStep runs one step with metrics and logging.
-func runStep[T Object](ctx context.Context, s *State[T], st Step[T]) error {
+func runStep[T client.Object](ctx context.Context, s *State[T], st Step[T]) error {
 	start := time.Now()
 	err := st.Reconcile(ctx, s)
 	outcome := Classify(err)
@@ -48,13 +48,13 @@ func runStep[T Object](ctx context.Context, s *State[T], st Step[T]) error {
 	return err
 }
 
-type syncStep[T Object] struct {
+type syncStep[T client.Object] struct {
 	name string
 	fn   func(ctx context.Context, s *State[T]) error
 }
 
 // Sync is a step made of a function.
-func Sync[T Object](name string, fn func(ctx context.Context, s *State[T]) error) Step[T] {
+func Sync[T client.Object](name string, fn func(ctx context.Context, s *State[T]) error) Step[T] {
 	return syncStep[T]{name: name, fn: fn}
 }
 
@@ -63,7 +63,7 @@ func (f syncStep[T]) Reconcile(ctx context.Context, s *State[T]) error {
 	return f.fn(ctx, s)
 }
 
-type finalizerStep[T Object] struct {
+type finalizerStep[T client.Object] struct {
 	name, finalizer string
 	cleanup         func(ctx context.Context, s *State[T]) error
 }
@@ -78,7 +78,7 @@ type finalizerStep[T Object] struct {
 //
 // Put it first in the controller's steps. Never rename a finalizer: objects carrying
 // the old name would never be released.
-func Finalizer[T Object](name, finalizer string, cleanup func(ctx context.Context, s *State[T]) error) Step[T] {
+func Finalizer[T client.Object](name, finalizer string, cleanup func(ctx context.Context, s *State[T]) error) Step[T] {
 	return finalizerStep[T]{name: name, finalizer: finalizer, cleanup: cleanup}
 }
 

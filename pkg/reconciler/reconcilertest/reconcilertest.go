@@ -260,7 +260,7 @@ func OutcomeOf(res reconcile.Result, err error) reconciler.Outcome {
 }
 
 // Harness runs cases against one controller.
-type Harness[T reconciler.Object] struct {
+type Harness[T client.Object] struct {
 	// Scheme knows the primary and child types.
 	Scheme *runtime.Scheme
 	// NewObj returns an empty primary.
@@ -272,7 +272,7 @@ type Harness[T reconciler.Object] struct {
 }
 
 // Case is one row of a table test: given objects, run one reconcile of Key, expect.
-type Case[T reconciler.Object] struct {
+type Case[T client.Object] struct {
 	Name string
 	// Objects exist before the reconcile.
 	Objects []client.Object
@@ -293,7 +293,8 @@ type Case[T reconciler.Object] struct {
 	ExpectErrContains string
 	// ExpectConditions, if not nil, are the exact conditions of the primary after the
 	// reconcile (compared by type, status, reason, observedGeneration, and message
-	// when the expected message is not empty).
+	// when the expected message is not empty). A primary that does not implement
+	// reconciler.Object has none: use []metav1.Condition{}.
 	ExpectConditions []metav1.Condition
 	// ExpectEvents, if not nil, are the exact events ("Type Reason" prefixes of
 	// Event.String()); use []string{} to expect none.
@@ -311,11 +312,17 @@ func (h Harness[T]) Run(t *testing.T, cases []Case[T]) {
 	}
 }
 
-// NewEnv builds an Env for this harness (status subresource for the primary).
+// NewEnv builds an Env for this harness (status subresource for the primary when
+// it implements reconciler.Object; a statusless primary such as a ConfigMap or a
+// Deployment is stored like any other object).
 func (h Harness[T]) NewEnv(objs []client.Object, funcs interceptor.Funcs) *Env {
+	status := append([]client.Object(nil), h.StatusSubresource...)
+	if _, ok := any(h.NewObj()).(reconciler.Object); ok {
+		status = append(status, h.NewObj())
+	}
 	return NewEnv(h.Scheme, Options{
 		Objects:           objs,
-		StatusSubresource: append([]client.Object{h.NewObj()}, h.StatusSubresource...),
+		StatusSubresource: status,
 		Funcs:             funcs,
 	})
 }
@@ -364,8 +371,8 @@ func (h Harness[T]) RunCase(t *testing.T, tc Case[T]) {
 	}
 	if tc.ExpectConditions != nil {
 		var got []metav1.Condition
-		if found {
-			got = primary.GetConditions()
+		if o, ok := any(primary).(reconciler.Object); ok && found {
+			got = o.GetConditions()
 		}
 		if diff := DiffConditions(got, tc.ExpectConditions); diff != "" {
 			t.Errorf("conditions: %s", diff)
