@@ -21,6 +21,11 @@ const (
 	// (for the core group "v1/<kind>").
 	AnnotationSourceKind = "courier.dev/source-kind"
 
+	// AnnotationCopyHash carries, on every copy, a hash of the copy as Courier last
+	// wanted it. The copy cache strips managedFields, so this is how a field removed
+	// from the source (a deleted data key) is noticed and removed from the copies.
+	AnnotationCopyHash = "courier.dev/copy-hash"
+
 	// AnnotationShareWithNamespaces is set by a source's owner to consent to pulls
 	// (Propagation) from namespaces matching any of its comma-separated glob patterns.
 	AnnotationShareWithNamespaces = "courier.dev/share-with-namespaces"

@@ -100,6 +100,9 @@ func childSet[T reconciler.Object, C client.Object](p copyPolicy, name string, n
 		Prune:       func(live C) reconciler.PruneAction { return p.prune(live) },
 		Parallelism: p.parallelism,
 		Lister:      lister,
+		// The copy cache strips managedFields: without the hash a key removed from
+		// the source would never be removed from its copies.
+		HashAnnotation: v1alpha1.AnnotationCopyHash,
 	}
 }
 

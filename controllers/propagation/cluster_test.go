@@ -55,6 +55,8 @@ var _ = Describe("ClusterPropagation", func() {
 			Eventually(secretData(ctx, ns, "creds")).Should(Equal(map[string]string{"user": "u", "pass": "p"}))
 			c := getSecret(ctx, ns, "creds")
 			Expect(c.Labels).To(Equal(map[string]string{"app": "web", v1alpha1.LabelManagedBy: "courier", v1alpha1.LabelClusterPropagation: p.Name}))
+			Expect(c.Annotations).To(HaveKey(v1alpha1.AnnotationCopyHash))
+			delete(c.Annotations, v1alpha1.AnnotationCopyHash)
 			Expect(c.Annotations).To(Equal(map[string]string{"note": "n", v1alpha1.AnnotationSource: f.srcNS + "/creds", v1alpha1.AnnotationSourceKind: "v1/Secret"}))
 			Expect(c.Type).To(Equal(src.Type))
 			Expect(c.OwnerReferences).To(BeEmpty())
@@ -108,6 +110,13 @@ var _ = Describe("ClusterPropagation", func() {
 		Expect(admin.Update(ctx, src)).To(Succeed())
 		for _, ns := range f.targets {
 			Eventually(secretData(ctx, ns, "creds")).Should(Equal(map[string]string{"k": "v2", "bin": binary}))
+		}
+		// A key removed from the source disappears from every copy.
+		Expect(admin.Get(ctx, client.ObjectKeyFromObject(src), src)).To(Succeed())
+		delete(src.Data, "k")
+		Expect(admin.Update(ctx, src)).To(Succeed())
+		for _, ns := range f.targets {
+			Eventually(secretData(ctx, ns, "creds")).Should(Equal(map[string]string{"bin": binary}))
 		}
 	})
 
