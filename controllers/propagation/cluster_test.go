@@ -132,6 +132,18 @@ var _ = Describe("ClusterPropagation", func() {
 		Eventually(readyOf(ctx, p)).Should(HavePrefix("False/" + ReasonSourceNotFound))
 	})
 
+	It("orphans the copies when the source is deleted under deletionPolicy Orphan", func() {
+		f := newFixture(ctx, 1)
+		src := mkSecret(ctx, f.srcNS, "creds", map[string]string{"k": "v"})
+		spec := f.spec(secretRef(f.srcNS, "creds"))
+		spec.DeletionPolicy = v1alpha1.DeletionOrphan
+		mkCluster(ctx, uniq("srcorphan"), spec)
+		Eventually(secretData(ctx, f.targets[0], "creds")).ShouldNot(BeNil())
+		Expect(admin.Delete(ctx, src)).To(Succeed())
+		Eventually(func() map[string]string { return getSecret(ctx, f.targets[0], "creds").Labels }).ShouldNot(HaveKey(v1alpha1.LabelManagedBy))
+		Expect(secretData(ctx, f.targets[0], "creds")()).To(Equal(map[string]string{"k": "v"}))
+	})
+
 	It("repairs a copy edited by hand and recreates one deleted by hand", func() {
 		f := newFixture(ctx, 1)
 		mkSecret(ctx, f.srcNS, "creds", map[string]string{"k": "v"})
