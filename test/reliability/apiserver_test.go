@@ -25,10 +25,13 @@ var _ = Describe("faults: API server restart during a fan-out", Ordered, func() 
 		pid := m.pid()
 
 		api := env.ControlPlane.APIServer
+		By("stopping kube-apiserver")
 		Expect(api.Stop()).To(Succeed(), "stopping kube-apiserver")
 		time.Sleep(3 * time.Second) // the manager's requests and watches fail meanwhile
+		By("starting kube-apiserver")
 		Expect(api.Start()).To(Succeed())
 		figures.apiRestarts.Add(1)
+		By("converging")
 
 		f.expectConverged(ctx)
 		Expect(m.alive()).To(BeTrue(), "the manager exited:\n%s", m.tail(3000))

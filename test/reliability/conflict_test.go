@@ -94,7 +94,7 @@ var _ = Describe("faults: a concurrent writer fights Courier", Ordered, func() {
 				delete(s.Data, "random")
 				fallthrough
 			default:
-				s.Data["drift"] = []byte(randomHex(4))
+				s.Data["marker"] = []byte(randomHex(4))
 				if s.Labels == nil {
 					s.Labels = map[string]string{}
 				}
@@ -117,6 +117,19 @@ var _ = Describe("faults: a concurrent writer fights Courier", Ordered, func() {
 		GinkgoWriter.Printf("writer: %d edits, %d deletes; Courier: %d repair writes\n", edits, deletes, courierWrites)
 		Expect(courierWrites).To(BeNumerically("<=", edits+deletes), "more repairs than damage: %d writes for %d edits and %d deletes", courierWrites, edits, deletes)
 		Expect(courierWrites).To(BeNumerically(">=", deletes), "deleted copies were not all re-created")
+	})
+
+	It("removes a data key another writer added to a copy (copies stay byte-identical)", func() {
+		f := newFanout(ctx, "extrakey", 2)
+		f.expectConverged(ctx)
+		var s corev1.Secret
+		Expect(admin.Get(ctx, keyOf(f.targets[1], "creds"), &s)).To(Succeed())
+		s.Data["injected"] = []byte("not from the source")
+		Expect(admin.Update(ctx, &s, client.FieldOwner("reliability-writer"))).To(Succeed())
+		figures.writerEdits.Add(1)
+		Eventually(func() []string { return sortedKeys(getSecret(ctx, f.targets[1], "creds").Data) }, "20s").
+			ShouldNot(ContainElement("injected"), "a data key added to a copy is never removed: the copy is no longer byte-identical to its source")
+		f.expectConverged(ctx)
 	})
 
 	It("never drops another writer's fields on a workload it rolls", func() {
