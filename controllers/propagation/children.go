@@ -21,7 +21,7 @@ type copyPolicy struct {
 	v view
 	// withdrawn copies are deleted whatever the deletion policy (consent withdrawn).
 	withdrawn map[types.NamespacedName]bool
-	// deleteAll forces PruneDelete (never used for Orphan on primary deletion).
+	// parallelism bounds concurrent copy writes (0: the DSL's default).
 	parallelism int
 }
 

@@ -14,9 +14,8 @@ import (
 	"github.com/courier-operator/courier/internal/copy"
 )
 
-// targeting returns the namespaces one source is copied into. It records facts
-// (consent refused...) through notReady, and marks in withdrawn the copies that must
-// be deleted whatever the deletion policy (consent withdrawn).
+// targeting returns the namespaces one source is copied into. Implementations
+// record facts (consent refused...) through the State's NotReady.
 type targeting func(ctx context.Context, src *unstructured.Unstructured) ([]string, error)
 
 // clusterTargeting targets every namespace the ClusterPropagation's targets select,
