@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -34,6 +35,7 @@ type Builder[T client.Object] struct {
 	primaryPreds []predicate.Predicate
 	concurrency  int
 	status       func(ctx context.Context, s *State[T])
+	ctrl         controller.Controller // set by Complete
 }
 
 type watchKind int
@@ -56,6 +58,7 @@ type watchOptions struct {
 	metadataOnly bool
 	predicates   []predicate.Predicate
 	namespaced   *bool
+	cache        cache.Cache
 }
 
 // WatchOption configures a watch declared on a Builder.
@@ -64,6 +67,18 @@ type WatchOption func(*watchOptions)
 // MetadataOnly watches (and caches) the object as PartialObjectMetadata
 // (builder.OnlyMetadata), so the cache holds no data of the watched objects.
 func MetadataOnly() WatchOption { return func(o *watchOptions) { o.metadataOnly = true } }
+
+// FromCache watches through c instead of the manager's cache.
+//
+// Use it when the manager's cache cannot show the objects: a cache has one label or
+// field selector per kind (Courier's manager cache selects ConfigMaps and Secrets by
+// its copy label), so watching every ConfigMap or Secret needs a cache of its own,
+// such as the shared metadata cache of internal/metacache. With MetadataOnly the
+// watch asks c for PartialObjectMetadata of the object's kind (derived from the
+// scheme), so the map function receives *metav1.PartialObjectMetadata; without it,
+// c is asked for the typed object. c must be started by the manager (a cache
+// runnable, as metacache.ForManager returns), or the watch never syncs.
+func FromCache(c cache.Cache) WatchOption { return func(o *watchOptions) { o.cache = c } }
 
 // WithPredicates filters the events of a watch.
 func WithPredicates(p ...predicate.Predicate) WatchOption {
@@ -113,7 +128,8 @@ func (b *Builder[T]) OwnsByReference(obj client.Object, opts ...WatchOption) *Bu
 	return b
 }
 
-// Watches watches any object; mapFn turns its events into primary requests.
+// Watches watches any object; mapFn turns its events into primary requests. With
+// MetadataOnly, mapFn receives *metav1.PartialObjectMetadata.
 func (b *Builder[T]) Watches(obj client.Object, mapFn func(ctx context.Context, obj client.Object) []reconcile.Request, opts ...WatchOption) *Builder[T] {
 	b.watches = append(b.watches, watchSpec{kind: watchMapped, obj: obj, mapFn: mapFn, opts: applyWatchOptions(opts)})
 	return b
@@ -200,6 +216,8 @@ func (b *Builder[T]) BuildWith(deps Deps) (reconcile.TypedReconciler[reconcile.R
 }
 
 // Complete builds the reconciler and registers it, with its watches, in the manager.
+// The controller it creates is then available from Controller, to add watches for
+// kinds discovered at run time.
 func (b *Builder[T]) Complete(mgr ctrl.Manager) error {
 	r, err := b.Build(mgr)
 	if err != nil {
@@ -230,6 +248,14 @@ func (b *Builder[T]) Complete(mgr ctrl.Manager) error {
 		case watchMapped:
 			h = handler.EnqueueRequestsFromMapFunc(w.mapFn)
 		}
+		if w.opts.cache != nil {
+			src, err := kindSource(w.opts.cache, mgr.GetScheme(), w.obj, w.opts.metadataOnly, h, w.opts.predicates...)
+			if err != nil {
+				return fmt.Errorf("reconciler %s: %w", b.name, err)
+			}
+			bld = bld.WatchesRawSource(src)
+			continue
+		}
 		var opts []builder.WatchesOption
 		if len(w.opts.predicates) > 0 {
 			opts = append(opts, builder.WithPredicates(w.opts.predicates...))
@@ -239,8 +265,24 @@ func (b *Builder[T]) Complete(mgr ctrl.Manager) error {
 		}
 		bld = bld.Watches(w.obj, h, opts...)
 	}
-	return bld.Complete(r)
+	c, err := bld.Build(r)
+	if err != nil {
+		return err
+	}
+	b.ctrl = c
+	return nil
 }
+
+// Controller returns the controller registered by Complete (nil before Complete
+// succeeded). Use it to watch kinds discovered at run time; a watch added after the
+// manager started starts at once:
+//
+//	if err := b.Complete(mgr); err != nil { ... }
+//	c := b.Controller()
+//	onNewKind(func(gvk schema.GroupVersionKind) error {
+//		return c.Watch(reconciler.MetadataWatch(metaCache, gvk, mapFn))
+//	})
+func (b *Builder[T]) Controller() controller.Controller { return b.ctrl }
 
 // LabelMapper maps an object to the primary named by the value of labelKey: in the
 // object's namespace when namespaced is true, cluster-scoped otherwise. Objects
