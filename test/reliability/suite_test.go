@@ -89,9 +89,9 @@ var _ = BeforeSuite(func() {
 	// A fixed certificate directory keeps the serving certificate, the client CA and
 	// the ServiceAccount signing key across an API server restart (apiserver_test.go).
 	env.ControlPlane.APIServer = &envtest.APIServer{CertDir: filepath.Join(workDir, "apiserver")}
-	// kube-apiserver's graceful shutdown can take longer than envtest's default 20 s
-	// on a loaded machine; the restart spec stops it while clients are connected.
-	env.ControlPlaneStopTimeout = 2 * time.Minute
+	// kube-apiserver's graceful shutdown waits up to a minute for connected clients;
+	// the restart spec does not: after this long it is SIGKILLed (stopAPIServer).
+	env.ControlPlaneStopTimeout = 5 * time.Second
 	Expect(os.MkdirAll(env.ControlPlane.APIServer.CertDir, 0o700)).To(Succeed())
 	restCfg, err = env.Start()
 	Expect(err).NotTo(HaveOccurred())
@@ -115,7 +115,9 @@ var _ = AfterSuite(func() {
 	if env != nil {
 		scanManagerLogs()
 		reportFigures()
-		Expect(env.Stop()).To(Succeed())
+		if err := env.Stop(); err != nil {
+			GinkgoWriter.Printf("stopping the control plane: %v\n", err) // killed after the stop timeout
+		}
 	}
 })
 
