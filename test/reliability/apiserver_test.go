@@ -28,11 +28,13 @@ var _ = Describe("faults: API server restart during a fan-out", Ordered, func() 
 
 		api := env.ControlPlane.APIServer
 		By("stopping kube-apiserver")
+		from := time.Now().Add(-time.Second)
 		stopAPIServer()
 		time.Sleep(3 * time.Second) // the manager's requests and watches fail meanwhile
 		By("starting kube-apiserver")
 		Expect(api.Start()).To(Succeed())
 		figures.apiRestarts.Add(1)
+		apiRestarts = append(apiRestarts, struct{ from, to time.Time }{from, time.Now().Add(15 * time.Second)})
 		By("converging")
 
 		f.expectConverged(ctx)
