@@ -108,18 +108,26 @@ var _ = Describe("bad input: admission rejects invalid specs with field-specific
 			}
 			s.Targets.NamespaceSelector = &v1alpha1.LabelSelector{MatchLabels: m}
 		}, "spec.targets.namespaceSelector.matchLabels", "at most 32"),
-		Entry("glob with a slash and capitals", func(s *v1alpha1.ClusterPropagationSpec) { s.Targets.Namespaces = []v1alpha1.NamespacePattern{"Team_A/*"} },
+		Entry("glob with a slash and capitals", func(s *v1alpha1.ClusterPropagationSpec) {
+			s.Targets.Namespaces = []v1alpha1.NamespacePattern{"Team_A/*"}
+		},
 			"spec.targets.namespaces[0]", "should match"),
-		Entry("glob with a unicode letter", func(s *v1alpha1.ClusterPropagationSpec) { s.Targets.Namespaces = []v1alpha1.NamespacePattern{"tëam-*"} },
+		Entry("glob with a unicode letter", func(s *v1alpha1.ClusterPropagationSpec) {
+			s.Targets.Namespaces = []v1alpha1.NamespacePattern{"tëam-*"}
+		},
 			"spec.targets.namespaces[0]", "should match"),
-		Entry("glob with a character class", func(s *v1alpha1.ClusterPropagationSpec) { s.Targets.Namespaces = []v1alpha1.NamespacePattern{"team-[ab]"} },
+		Entry("glob with a character class", func(s *v1alpha1.ClusterPropagationSpec) {
+			s.Targets.Namespaces = []v1alpha1.NamespacePattern{"team-[ab]"}
+		},
 			"spec.targets.namespaces[0]", "should match"),
 		Entry("empty glob", func(s *v1alpha1.ClusterPropagationSpec) { s.Targets.Namespaces = []v1alpha1.NamespacePattern{""} },
 			"spec.targets.namespaces[0]", "at least 1"),
 		Entry("glob too long", func(s *v1alpha1.ClusterPropagationSpec) {
 			s.Targets.Namespaces = []v1alpha1.NamespacePattern{v1alpha1.NamespacePattern(strings.Repeat("*", 64))}
 		}, "spec.targets.namespaces[0]", "Too long"),
-		Entry("exclude glob with a space", func(s *v1alpha1.ClusterPropagationSpec) { s.Targets.ExcludeNamespaces = []v1alpha1.NamespacePattern{"kube system"} },
+		Entry("exclude glob with a space", func(s *v1alpha1.ClusterPropagationSpec) {
+			s.Targets.ExcludeNamespaces = []v1alpha1.NamespacePattern{"kube system"}
+		},
 			"spec.targets.excludeNamespaces[0]", "should match"),
 		Entry("oversized: 65 namespace globs", func(s *v1alpha1.ClusterPropagationSpec) { s.Targets.Namespaces = repeatPatterns(65) },
 			"spec.targets.namespaces", "at most 64"),

@@ -57,7 +57,9 @@ var _ = Describe("security: consent matrix for Propagation", Ordered, func() {
 	}
 	kinds := []string{"Secret", "ConfigMap"}
 
-	sourceName := func(c consentCase, kind string) string { return fmt.Sprintf("%s-%s", c.name, map[string]string{"Secret": "s", "ConfigMap": "cm"}[kind]) }
+	sourceName := func(c consentCase, kind string) string {
+		return fmt.Sprintf("%s-%s", c.name, map[string]string{"Secret": "s", "ConfigMap": "cm"}[kind])
+	}
 
 	setAnnotations := func(obj client.Object, ann map[string]string) {
 		a := map[string]string{}

@@ -170,7 +170,9 @@ func pollUntil(timeout, interval time.Duration, f func() bool) bool {
 	return false
 }
 
-func keyOf(ns, name string) types.NamespacedName { return types.NamespacedName{Namespace: ns, Name: name} }
+func keyOf(ns, name string) types.NamespacedName {
+	return types.NamespacedName{Namespace: ns, Name: name}
+}
 
 func objMeta(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name} }
 

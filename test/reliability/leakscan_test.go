@@ -2,12 +2,12 @@ package reliability
 
 import (
 	"context"
-	"regexp"
-	"time"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"

@@ -43,12 +43,12 @@ var used = map[string]string{
 	"apps/daemonsets:get": "cache", "apps/daemonsets:list": "cache", "apps/daemonsets:watch": "cache", "apps/daemonsets:patch": "SSA of the config hash",
 	// Leader election (client-go LeaseLock: Get, Create, Update) and its events,
 	// which client-go's resourcelock records with the core/v1 events API.
-	"/events:create": "leader election events (core/v1, client-go resourcelock)",
-	"/events:patch":  "leader election events (core/v1 event series)",
+	"/events:create":                 "leader election events (core/v1, client-go resourcelock)",
+	"/events:patch":                  "leader election events (core/v1 event series)",
 	"coordination.k8s.io/leases:get": "LeaseLock.Get", "coordination.k8s.io/leases:create": "LeaseLock.Create",
 	"coordination.k8s.io/leases:update": "LeaseLock.Update",
 	// Secure metrics: TokenReview + SubjectAccessReview of every scraper.
-	"authentication.k8s.io/tokenreviews:create":      "metrics authn filter",
+	"authentication.k8s.io/tokenreviews:create":        "metrics authn filter",
 	"authorization.k8s.io/subjectaccessreviews:create": "metrics authz filter",
 }
 
