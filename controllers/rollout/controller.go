@@ -1,22 +1,33 @@
 package rollout
 
 import (
-	"errors"
-	"fmt"
+	"context"
+	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	"github.com/courier-operator/courier/internal/workloadrefs"
+	"github.com/courier-operator/courier/pkg/reconciler"
 )
 
-// ErrStatuslessPrimary is returned by SetupWithManager until pkg/reconciler can
-// reconcile primaries without Courier conditions (built-in workloads have none), and
-// can watch through a cache other than the manager's. See docs/rollout.md,
-// "Implementation status".
-var ErrStatuslessPrimary = errors.New("rollout: pkg/reconciler cannot yet declare a controller for a built-in (statusless) primary watched through its own cache")
-
 // completeController declares the controller of one workload kind in the reconcile
-// DSL.
-func completeController[T client.Object](_ ctrl.Manager, _ *syncer, _ cache.Cache, k workloadKind[T]) error {
-	return fmt.Errorf("%s: %w", k.name, ErrStatuslessPrimary)
+// DSL: one step (syncWorkload); the workload itself, filtered to changes that can
+// matter (spec, labels, annotations — not status, which changes with every pod); and
+// the metadata of every ConfigMap and Secret through the shared metadata cache
+// (meta), mapped to the consuming workloads by the field index.
+func completeController[T client.Object](mgr ctrl.Manager, r *syncer, meta cache.Cache, k workloadKind[T]) error {
+	return reconciler.For("rollout-"+strings.ToLower(k.name), k.newObj).
+		Steps(reconciler.Sync("rollout", func(ctx context.Context, s *reconciler.State[T]) error {
+			return syncWorkload(ctx, r, k, s.Object, scope{Client: s.Client, Reader: s.Reader, Log: s.Log, Eventf: s.Eventf})
+		})).
+		WithPrimaryPredicates(predicate.Or[client.Object](
+			predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{})).
+		Watches(&corev1.ConfigMap{}, k.consumers(mgr.GetClient(), workloadrefs.ConfigMap), reconciler.MetadataOnly(), reconciler.FromCache(meta)).
+		Watches(&corev1.Secret{}, k.consumers(mgr.GetClient(), workloadrefs.Secret), reconciler.MetadataOnly(), reconciler.FromCache(meta)).
+		Concurrency(r.opts.MaxConcurrentReconciles).
+		Complete(mgr)
 }

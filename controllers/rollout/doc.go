@@ -17,15 +17,15 @@
 // while the operator was down is seen as a difference on start and rolls once, and
 // several changes inside the coalescing window roll once.
 //
-// ConfigMaps and Secrets are watched metadata-only through a dedicated cache (the
-// manager's own cache for those types is label-selected for Courier's copies); a
-// field index on the cached workloads maps an event on an object to the workloads
-// that consume it. Because a metadata watch fires for every change, including
+// ConfigMaps and Secrets are watched metadata-only through the manager's shared
+// metadata cache (internal/metacache; the manager's own cache for those types is
+// label-selected for Courier's copies), and a field index on the cached workloads
+// maps an event on an object to the workloads that consume it. Because a metadata watch fires for every change, including
 // label-only ones, decisions compare content hashes, never resourceVersions.
 //
 // File layout: names.go (annotations), options.go, state.go (annotation state),
 // decide.go (the pure decision), inputs.go (reading and hashing inputs), apply.go
 // (the server-side apply), kinds.go (the three workload kinds), index.go (field
-// index and event mapping), cache.go (metadata cache), metrics.go, sync.go (one
-// reconcile), setup.go (wiring), controller.go (the DSL declaration).
+// index and event mapping), metrics.go, sync.go (one reconcile), setup.go (wiring),
+// controller.go (the DSL declaration).
 package rollout

@@ -9,6 +9,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/courier-operator/courier/internal/metacache"
 )
 
 // RBAC: workloads are read from the (label-selected) cache and patched with
@@ -21,7 +23,7 @@ import (
 // CacheByObject returns the manager cache entries this package needs: only workloads
 // that opted in (courier.dev/rollout-on-change=true) are cached. ConfigMaps and
 // Secrets are not in the manager's cache for this controller: it watches their
-// metadata through a cache of its own (see inputsCache).
+// metadata through the manager's shared metadata cache (internal/metacache).
 func CacheByObject() map[client.Object]cache.ByObject {
 	optIn := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{LabelOptIn: "true"})}
 	return map[client.Object]cache.ByObject{
@@ -33,10 +35,10 @@ func CacheByObject() map[client.Object]cache.ByObject {
 
 // SetupWithManager registers one controller per workload kind (Deployment,
 // StatefulSet, DaemonSet), all built from the same generic declaration and sharing
-// one syncer and one input-metadata cache.
+// one syncer and the manager's metadata cache.
 func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r := newSyncer(opts)
-	inputs, err := newInputsCache(mgr)
+	inputs, err := metacache.ForManager(mgr)
 	if err != nil {
 		return err
 	}
