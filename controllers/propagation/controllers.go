@@ -9,9 +9,6 @@ import (
 	"github.com/courier-operator/courier/pkg/reconciler"
 )
 
-// reconcilerLabelMapper maps a copy to the propagation named by its label.
-var reconcilerLabelMapper = reconciler.LabelMapper
-
 // clusterReconciler declares the ClusterPropagation reconcile: guard cleanup with the
 // finalizer, then sync every copy.
 func clusterReconciler(e *engine) *reconciler.Builder[*v1alpha1.ClusterPropagation] {

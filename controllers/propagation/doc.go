@@ -11,6 +11,6 @@
 //
 // Memory: Courier never caches Secrets or ConfigMaps it does not manage. Sources are
 // watched as PartialObjectMetadata through a separate metadata-only cache (see
-// sourceCache in setup.go) because a type has one selector per cache, and the
+// internal/metacache, SetupWithManager) because a type has one selector per cache, and the
 // manager's cache for Secrets and ConfigMaps only holds Courier's copies.
 package propagation

@@ -66,4 +66,3 @@ var _ = Describe("config/samples", func() {
 		Consistently(exists(ctx, &corev1.Secret{}, "courier-demo-team-b", "metrics-token")).Should(BeFalse(), "team-b has no Propagation")
 	})
 })
-

@@ -41,7 +41,9 @@ var _ = Describe("fan-out at scale", func() {
 
 		name := uniq("scale")
 		isCopy := func(w write) bool { return w.labels[v1alpha1.LabelClusterPropagation] == name }
-		isStatus := func(w write) bool { return w.kind == "ClusterPropagation" && w.name == name && w.verb == "status-patch" }
+		isStatus := func(w write) bool {
+			return w.kind == "ClusterPropagation" && w.name == name && w.verb == "status-patch"
+		}
 		copyWrites := func(verb string) func() int {
 			return func() int {
 				return writes.count(func(w write) bool {

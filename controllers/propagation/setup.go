@@ -2,20 +2,17 @@ package propagation
 
 import (
 	"context"
-	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/internal/metacache"
+	"github.com/courier-operator/courier/pkg/reconciler"
 )
 
 // +kubebuilder:rbac:groups=courier.dev,resources=clusterpropagations;propagations,verbs=get;list;watch;patch;update
@@ -35,7 +32,11 @@ const (
 // SetupWithManager registers the ClusterPropagation and Propagation controllers.
 func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	opts = opts.withDefaults()
-	sources, err := newSourceCache(mgr)
+	// Sources are watched through the manager's shared metadata cache: it holds
+	// PartialObjectMetadata (managedFields stripped) and never any data. The
+	// manager's own cache cannot show sources, because it selects Secrets and
+	// ConfigMaps by Courier's copy label (one selector per kind per cache).
+	sources, err := metacache.ForManager(mgr)
 	if err != nil {
 		return err
 	}
@@ -50,35 +51,6 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	return setupPull(mgr, e, m, sources)
 }
 
-// newSourceCache returns the cache sources are watched through, added to the
-// manager. It is only ever asked for PartialObjectMetadata, so it holds object
-// metadata (without managedFields) and no data. It is separate from the manager's
-// cache because that one selects Secrets and ConfigMaps by Courier's label (one
-// selector per type per cache), which would hide every source.
-func newSourceCache(mgr ctrl.Manager) (cache.Cache, error) {
-	c, err := cache.New(mgr.GetConfig(), cache.Options{
-		HTTPClient:       mgr.GetHTTPClient(),
-		Scheme:           mgr.GetScheme(),
-		Mapper:           mgr.GetRESTMapper(),
-		DefaultTransform: cache.TransformStripManagedFields(),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating the source metadata cache: %w", err)
-	}
-	// Added as a cache runnable (GetCache), so the manager starts and syncs it with
-	// its own caches, before any controller and on every replica.
-	if err := mgr.Add(sourceCache{c}); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-// sourceCache makes the manager treat the source metadata cache as a cache runnable.
-type sourceCache struct{ cache.Cache }
-
-// GetCache returns the wrapped cache.
-func (c sourceCache) GetCache() cache.Cache { return c.Cache }
-
 func indexSources(mgr ctrl.Manager) error {
 	ctx := context.Background()
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.ClusterPropagation{}, sourceIndex, func(o client.Object) []string {
@@ -91,60 +63,44 @@ func indexSources(mgr ctrl.Manager) error {
 	})
 }
 
-// metadataWatch watches objects of kind gvk as PartialObjectMetadata through the
-// source cache.
-func metadataWatch(sources cache.Cache, gvk schema.GroupVersionKind, fn handler.MapFunc) source.Source {
-	return source.Kind[client.Object](sources, metadataOf(gvk), handler.EnqueueRequestsFromMapFunc(fn))
-}
-
-// setupCluster declares the ClusterPropagation controller.
+// setupCluster declares the ClusterPropagation controller's watches: its copies
+// (label-selected manager cache), namespaces created, relabelled or deleted, and its
+// sources (metadata only); kinds other than Secret/ConfigMap are watched on demand.
 func setupCluster(mgr ctrl.Manager, e *engine, m mapper, sources cache.Cache) error {
-	r, err := clusterReconciler(e).Build(mgr)
-	if err != nil {
+	b := clusterReconciler(e).
+		Concurrency(e.opts.MaxConcurrentReconciles).
+		OwnsByLabel(&corev1.Secret{}, v1alpha1.LabelClusterPropagation, reconciler.NamespacedPrimary(false)).
+		OwnsByLabel(&corev1.ConfigMap{}, v1alpha1.LabelClusterPropagation, reconciler.NamespacedPrimary(false)).
+		Watches(&corev1.Namespace{}, m.clusterForNamespace, reconciler.WithPredicates(predicate.LabelChangedPredicate{})).
+		Watches(&corev1.Secret{}, m.clusterForSource(secretGVK), reconciler.MetadataOnly(), reconciler.FromCache(sources)).
+		Watches(&corev1.ConfigMap{}, m.clusterForSource(configMapGVK), reconciler.MetadataOnly(), reconciler.FromCache(sources))
+	if err := b.Complete(mgr); err != nil {
 		return err
 	}
-	copyOwner := handler.EnqueueRequestsFromMapFunc(reconcilerLabelMapper(v1alpha1.LabelClusterPropagation, false))
-	c, err := builder.ControllerManagedBy(mgr).
-		Named(ClusterControllerName).
-		For(&v1alpha1.ClusterPropagation{}).
-		WithOptions(controller.Options{MaxConcurrentReconciles: e.opts.MaxConcurrentReconciles}).
-		Watches(&corev1.Secret{}, copyOwner).
-		Watches(&corev1.ConfigMap{}, copyOwner).
-		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(m.clusterForNamespace), builder.WithPredicates(predicate.LabelChangedPredicate{})).
-		WatchesRawSource(metadataWatch(sources, secretGVK, m.clusterForSource(secretGVK))).
-		WatchesRawSource(metadataWatch(sources, configMapGVK, m.clusterForSource(configMapGVK))).
-		Build(r)
-	if err != nil {
-		return err
-	}
+	c := b.Controller()
 	e.kinds.onNewKind(func(gvk schema.GroupVersionKind) error {
-		return c.Watch(metadataWatch(sources, gvk, withCopies(m.clusterForSource(gvk), v1alpha1.LabelClusterPropagation, false)))
+		return c.Watch(reconciler.MetadataWatch(sources, gvk, withCopies(m.clusterForSource(gvk), v1alpha1.LabelClusterPropagation, false)))
 	})
 	return nil
 }
 
-// setupPull declares the Propagation controller.
+// setupPull declares the Propagation controller's watches: its copies, the
+// namespaces holding Propagations (consent by selector depends on their labels),
+// and its sources (metadata only).
 func setupPull(mgr ctrl.Manager, e *engine, m mapper, sources cache.Cache) error {
-	r, err := pullReconciler(e).Build(mgr)
-	if err != nil {
+	b := pullReconciler(e).
+		Concurrency(e.opts.MaxConcurrentReconciles).
+		OwnsByLabel(&corev1.Secret{}, v1alpha1.LabelPropagation, reconciler.NamespacedPrimary(true)).
+		OwnsByLabel(&corev1.ConfigMap{}, v1alpha1.LabelPropagation, reconciler.NamespacedPrimary(true)).
+		Watches(&corev1.Namespace{}, m.pullForNamespace, reconciler.WithPredicates(predicate.LabelChangedPredicate{})).
+		Watches(&corev1.Secret{}, m.pullForSource(secretGVK), reconciler.MetadataOnly(), reconciler.FromCache(sources)).
+		Watches(&corev1.ConfigMap{}, m.pullForSource(configMapGVK), reconciler.MetadataOnly(), reconciler.FromCache(sources))
+	if err := b.Complete(mgr); err != nil {
 		return err
 	}
-	copyOwner := handler.EnqueueRequestsFromMapFunc(reconcilerLabelMapper(v1alpha1.LabelPropagation, true))
-	c, err := builder.ControllerManagedBy(mgr).
-		Named(PullControllerName).
-		For(&v1alpha1.Propagation{}).
-		WithOptions(controller.Options{MaxConcurrentReconciles: e.opts.MaxConcurrentReconciles}).
-		Watches(&corev1.Secret{}, copyOwner).
-		Watches(&corev1.ConfigMap{}, copyOwner).
-		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(m.pullForNamespace), builder.WithPredicates(predicate.LabelChangedPredicate{})).
-		WatchesRawSource(metadataWatch(sources, secretGVK, m.pullForSource(secretGVK))).
-		WatchesRawSource(metadataWatch(sources, configMapGVK, m.pullForSource(configMapGVK))).
-		Build(r)
-	if err != nil {
-		return err
-	}
+	c := b.Controller()
 	e.kinds.onNewKind(func(gvk schema.GroupVersionKind) error {
-		return c.Watch(metadataWatch(sources, gvk, withCopies(m.pullForSource(gvk), v1alpha1.LabelPropagation, true)))
+		return c.Watch(reconciler.MetadataWatch(sources, gvk, withCopies(m.pullForSource(gvk), v1alpha1.LabelPropagation, true)))
 	})
 	return nil
 }
