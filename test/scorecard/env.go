@@ -68,8 +68,11 @@ func (r *run) status() v1alpha3.TestStatus {
 // ALMExamples reads the alm-examples of the bundle's CSV.
 func ALMExamples(bundleDir string) ([]*unstructured.Unstructured, error) {
 	paths, err := filepath.Glob(filepath.Join(bundleDir, "manifests", "*.clusterserviceversion.yaml"))
-	if err != nil || len(paths) != 1 {
-		return nil, fmt.Errorf("want one CSV in %s/manifests, found %d (%v)", bundleDir, len(paths), err)
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) != 1 {
+		return nil, fmt.Errorf("want one CSV in %s/manifests, found %d", bundleDir, len(paths))
 	}
 	data, err := os.ReadFile(paths[0])
 	if err != nil {
