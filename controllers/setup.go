@@ -8,6 +8,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/courier-operator/courier/controllers/propagation"
+	"github.com/courier-operator/courier/controllers/rollout"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -40,6 +41,9 @@ var features = []feature{
 			ExcludedNamespaces: o.ExcludedNamespaces, MaxConcurrentReconciles: o.MaxConcurrentReconciles, ChildParallelism: o.ChildParallelism,
 		})
 	}, cache: propagation.CacheByObject},
+	{name: "rollout", setup: func(mgr ctrl.Manager, o Options) error {
+		return rollout.SetupWithManager(mgr, rollout.Options{Window: o.RolloutWindow, MaxConcurrentReconciles: o.MaxConcurrentReconciles})
+	}, cache: rollout.CacheByObject},
 }
 
 // Setup registers every controller with the manager.
