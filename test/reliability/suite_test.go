@@ -113,8 +113,8 @@ var _ = BeforeSuite(func() {
 var _ = AfterSuite(func() {
 	killAll()
 	if env != nil {
-		scanManagerLogs()
 		reportFigures()
+		scanManagerLogs()
 		if err := env.Stop(); err != nil {
 			GinkgoWriter.Printf("stopping the control plane: %v\n", err) // killed after the stop timeout
 		}
