@@ -57,6 +57,22 @@
 // desired. Steady state makes no write: the default Matches is a subset compare, so
 // fields defaulted by the server never trigger an update.
 //
+// # Watching through another cache
+//
+// A cache has one label or field selector per kind, and Courier's manager cache
+// selects ConfigMaps and Secrets by Courier's copy label. To watch every ConfigMap
+// or Secret, watch through another cache (the shared metadata cache of
+// internal/metacache) with FromCache, metadata-only:
+//
+//	meta, _ := metacache.ForManager(mgr)
+//	b := reconciler.For(...).
+//		Watches(&corev1.Secret{}, mapFn, reconciler.MetadataOnly(), reconciler.FromCache(meta))
+//	err := b.Complete(mgr)
+//
+// Kinds only known at run time are watched through the controller Complete built:
+//
+//	b.Controller().Watch(reconciler.MetadataWatch(meta, gvk, mapFn))
+//
 // # Testing
 //
 // Package reconcilertest runs a controller against controller-runtime's fake client

@@ -163,7 +163,9 @@ func TestStatuslessFinalizerAndChildren(t *testing.T) {
 		Name:       "configmaps",
 		FieldOwner: "courier",
 		NewList:    func() client.ObjectList { return &corev1.ConfigMapList{} },
-		Labels:     func(d *appsv1.Deployment) map[string]string { return map[string]string{"test.courier.dev/deployment": d.Name} },
+		Labels: func(d *appsv1.Deployment) map[string]string {
+			return map[string]string{"test.courier.dev/deployment": d.Name}
+		},
 		Desired: func(_ context.Context, s *reconciler.State[*appsv1.Deployment]) ([]*corev1.ConfigMap, error) {
 			return []*corev1.ConfigMap{{
 				ObjectMeta: metav1.ObjectMeta{Namespace: s.Object.Namespace, Name: s.Object.Name + "-hash"},
