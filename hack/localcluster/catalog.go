@@ -75,7 +75,7 @@ func (c *Cluster) ServeCatalog(ctx context.Context, name, dir string) error {
 	}
 	err = wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		if done, perr := p.exited(); done {
-			return false, fmt.Errorf("opm serve exited (%v):\n%s", perr, p.tail(3000))
+			return false, p.exitError(perr)
 		}
 		got, err := dyn.Resource(CatalogSourceGVR).Namespace(OLMNamespace).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
@@ -99,7 +99,7 @@ func (c *Cluster) ServeCatalog(ctx context.Context, name, dir string) error {
 func waitTCP(ctx context.Context, address string, p *process) error {
 	err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		if done, perr := p.exited(); done {
-			return false, fmt.Errorf("%s exited (%v):\n%s", p.name, perr, p.tail(3000))
+			return false, p.exitError(perr)
 		}
 		conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", address)
 		if err != nil {

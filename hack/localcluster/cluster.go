@@ -171,7 +171,7 @@ func (c *Cluster) path(elem ...string) string {
 }
 
 func (c *Cluster) logf(format string, args ...any) {
-	fmt.Fprintf(c.opts.Log, "localcluster: "+format+"\n", args...)
+	_, _ = fmt.Fprintf(c.opts.Log, "localcluster: "+format+"\n", args...)
 }
 
 // run registers and starts a component process.

@@ -176,7 +176,7 @@ func (c *Cluster) waitAPIServer(ctx context.Context) error {
 	var last string
 	err = wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		if done, perr := c.api.exited(); done {
-			return false, fmt.Errorf("kube-apiserver exited (%v):\n%s", perr, c.api.tail(3000))
+			return false, c.api.exitError(perr)
 		}
 		body, err := cs.RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
 		last = fmt.Sprint(err)
@@ -232,7 +232,7 @@ func (c *Cluster) waitNodeReady(ctx context.Context, kwok *process) error {
 	}
 	err = wait.PollUntilContextCancel(ctx, 50*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		if done, perr := kwok.exited(); done {
-			return false, fmt.Errorf("kwok exited (%v):\n%s", perr, kwok.tail(3000))
+			return false, kwok.exitError(perr)
 		}
 		n, err := cs.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
 		if err != nil {
@@ -262,7 +262,7 @@ func waitHTTP(ctx context.Context, name, url string, tlsConfig *tls.Config, p *p
 	defer client.CloseIdleConnections()
 	err := wait.PollUntilContextCancel(ctx, 50*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		if done, perr := p.exited(); done {
-			return false, fmt.Errorf("%s exited (%v):\n%s", name, perr, p.tail(3000))
+			return false, p.exitError(perr)
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {

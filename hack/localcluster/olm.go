@@ -3,6 +3,7 @@ package localcluster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -41,6 +42,9 @@ var (
 	// CRDGVR is CustomResourceDefinitions.
 	CRDGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 )
+
+// errNoCRDs reports an OLM module without deploy/chart/crds.
+var errNoCRDs = errors.New("no CRD manifests")
 
 // olmState is what installOLM set up.
 type olmState struct {
@@ -84,7 +88,7 @@ func (c *Cluster) installOLM(ctx context.Context) error {
 	crdDir := filepath.Join(modDir, "deploy", "chart", "crds")
 	files, err := filepath.Glob(filepath.Join(crdDir, "*.yaml"))
 	if err != nil || len(files) == 0 {
-		return fmt.Errorf("no OLM CRDs in %s (%v)", crdDir, err)
+		return fmt.Errorf("no OLM CRDs in %s: %w", crdDir, errors.Join(err, errNoCRDs))
 	}
 	sort.Strings(files)
 	a, err := NewApplier(c.RESTConfig())
@@ -145,7 +149,7 @@ func (c *Cluster) installOLM(ctx context.Context) error {
 	err = wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		for _, p := range []*process{olm, catalog} {
 			if done, perr := p.exited(); done {
-				return false, fmt.Errorf("%s exited (%v):\n%s", p.name, perr, p.tail(3000))
+				return false, p.exitError(perr)
 			}
 		}
 		og, err := dyn.Resource(OperatorGroupGVR).Namespace(OperatorsNamespace).Get(ctx, GlobalOperatorGroup, metav1.GetOptions{})

@@ -111,7 +111,7 @@ func (p *process) tail(n int64) string {
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	st, err := f.Stat()
 	if err != nil {
 		return ""
@@ -123,4 +123,13 @@ func (p *process) tail(n int64) string {
 	buf := make([]byte, st.Size()-off)
 	_, _ = f.ReadAt(buf, off)
 	return string(buf)
+}
+
+// exitError describes an unexpected exit (err is nil for status 0) with the end of
+// the process log, which usually says why.
+func (p *process) exitError(err error) error {
+	if err == nil {
+		err = errors.New("exit status 0")
+	}
+	return fmt.Errorf("%s exited: %w\n%s", p.name, err, p.tail(3000))
 }
