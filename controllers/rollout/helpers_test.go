@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -148,7 +147,7 @@ func eventNotes(obj client.Object) func() []string {
 		Expect(k8sClient.List(ctx, &list, client.InNamespace(obj.GetNamespace()))).To(Succeed())
 		var out []string
 		for _, e := range list.Items {
-			if e.Regarding.Name == obj.GetName() && e.Regarding.UID == types.UID(obj.GetUID()) {
+			if e.Regarding.Name == obj.GetName() && e.Regarding.UID == obj.GetUID() {
 				out = append(out, e.Reason+": "+e.Note)
 			}
 		}
