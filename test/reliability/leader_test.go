@@ -72,6 +72,8 @@ var _ = Describe("faults: leader election hand-over mid fan-out", Ordered, func(
 		ns := mkNamespace(ctx, uniq("leader-rollout"), nil)
 		mkConfigMap(ctx, ns, "input")
 		mkDeployment(ctx, ns, "web", "input")
+		hist := watchDeployment(ctx, ns, "web")
+		defer hist.stop()
 		Eventually(func() string { return deployment(ctx, ns, "web").Annotations[annAppliedHash] }).ShouldNot(BeEmpty())
 		gen := deployment(ctx, ns, "web").Generation
 
@@ -81,6 +83,6 @@ var _ = Describe("faults: leader election hand-over mid fan-out", Ordered, func(
 		figures.leaderKills.Add(1)
 		Eventually(standby.isLeader, 60*time.Second).Should(BeTrue())
 		Eventually(func() int64 { return deployment(ctx, ns, "web").Generation }).Should(Equal(gen + 1))
-		Consistently(func() int64 { return deployment(ctx, ns, "web").Generation }, "5s").Should(Equal(gen+1), "rolled twice")
+		Consistently(func() int64 { return deployment(ctx, ns, "web").Generation }, "5s").Should(Equal(gen+1), "rolled twice: %s", hist)
 	})
 })

@@ -59,6 +59,8 @@ var _ = Describe("restarts with unchanged inputs", Ordered, func() {
 		for i := 0; i < 3; i++ {
 			names = append(names, mkDeployment(ctx, ns, fmt.Sprintf("web-%d", i), "input").Name)
 		}
+		hist := watchDeployment(ctx, ns, names[0])
+		defer hist.stop()
 		gens := map[string]int64{}
 		for _, n := range names {
 			Eventually(func() string { return deployment(ctx, ns, n).Annotations[annAppliedHash] }).ShouldNot(BeEmpty())
@@ -69,7 +71,7 @@ var _ = Describe("restarts with unchanged inputs", Ordered, func() {
 			Consistently(func() int64 { return deployment(ctx, ns, names[i%3]).Generation }, "2s").Should(Equal(gens[names[i%3]]))
 		}
 		for _, n := range names {
-			Expect(deployment(ctx, ns, n).Generation).To(Equal(gens[n]), "%s rolled on a restart", n)
+			Expect(deployment(ctx, ns, n).Generation).To(Equal(gens[n]), "%s rolled on a restart; history of %s: %s", n, names[0], hist)
 		}
 
 		By("a change while the manager is down")
@@ -83,7 +85,7 @@ var _ = Describe("restarts with unchanged inputs", Ordered, func() {
 		restart(1)
 		time.Sleep(2 * time.Second)
 		for _, n := range names {
-			Expect(deployment(ctx, ns, n).Generation).To(Equal(gens[n]+1), "%s rolled twice", n)
+			Expect(deployment(ctx, ns, n).Generation).To(Equal(gens[n]+1), "%s rolled twice; history of %s: %s", n, names[0], hist)
 		}
 	})
 })

@@ -2,6 +2,8 @@ package reliability
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,4 +79,53 @@ func bumpConfigMap(ctx context.Context, ns, name string) {
 	Expect(admin.Get(ctx, keyOf(ns, name), &c)).To(Succeed())
 	c.Data["config.yaml"] = "a: " + randomHex(4) + "\n"
 	Expect(admin.Update(ctx, &c)).To(Succeed())
+}
+
+// history records every version of a Deployment's generation and Courier
+// annotations seen by a watch, for the failure message of a double rollout.
+type history struct {
+	mu    sync.Mutex
+	lines []string
+	stop  func()
+}
+
+// watchDeployment starts recording the history of ns/name.
+func watchDeployment(ctx context.Context, ns, name string) *history {
+	h := &history{}
+	w, err := kube.AppsV1().Deployments(ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
+	Expect(err).NotTo(HaveOccurred())
+	h.stop = w.Stop
+	go func() {
+		for ev := range w.ResultChan() {
+			d, ok := ev.Object.(*appsv1.Deployment)
+			if !ok {
+				continue
+			}
+			var fm []string
+			for _, f := range d.ManagedFields {
+				fm = append(fm, f.Manager+"/"+string(f.Operation))
+			}
+			h.mu.Lock()
+			h.lines = append(h.lines, fmt.Sprintf("%s gen=%d template=%v meta=%v managers=%v", ev.Type, d.Generation,
+				courierKeys(d.Spec.Template.Annotations), courierKeys(d.Annotations), fm))
+			h.mu.Unlock()
+		}
+	}()
+	return h
+}
+
+func (h *history) String() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return "\n  " + strings.Join(h.lines, "\n  ")
+}
+
+func courierKeys(m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		if strings.HasPrefix(k, "courier.dev/") {
+			out[k] = v
+		}
+	}
+	return out
 }
