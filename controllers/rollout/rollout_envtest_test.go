@@ -238,6 +238,21 @@ var _ = Describe("rollout on change", func() {
 		rollsExactly(rolls, 1)
 	})
 
+	It("rolls exactly once when the manager restarts inside the window", func() {
+		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
+		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
+		rolls := create(d)
+		tracked(d)
+
+		setConfigMapData(cm, "k", "v2")
+		Eventually(annotation(d, rollout.AnnotationPendingHash), eventually).ShouldNot(BeEmpty())
+		// Stop while the change is pending (the window is far longer than a stop): the
+		// pending change and its timestamps are on the workload, not in memory.
+		mgr.stop()
+		mgr = startManager()
+		rollsExactly(rolls, 1)
+	})
+
 	It("preserves another field manager's edits to the same workload", func() {
 		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
 		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
