@@ -7,6 +7,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
 )
@@ -75,14 +76,15 @@ var _ = Describe("faults: leader election hand-over mid fan-out", Ordered, func(
 		hist := watchDeployment(ctx, ns, "web")
 		defer hist.stop()
 		Eventually(func() string { return deployment(ctx, ns, "web").Annotations[annAppliedHash] }).ShouldNot(BeEmpty())
-		gen := deployment(ctx, ns, "web").Generation
+		Expect(hist.rollouts()).To(BeZero(), "opting in rolled the workload: %s", hist)
+		before := template(ctx, ns, "web")
 
 		bumpConfigMap(ctx, ns, "input")
 		time.Sleep(time.Duration(rand.IntN(1500)) * time.Millisecond)
 		leader.kill()
 		figures.leaderKills.Add(1)
 		Eventually(standby.isLeader, 60*time.Second).Should(BeTrue())
-		Eventually(func() int64 { return deployment(ctx, ns, "web").Generation }).Should(Equal(gen + 1))
-		Consistently(func() int64 { return deployment(ctx, ns, "web").Generation }, "5s").Should(Equal(gen+1), "rolled twice: %s", hist)
+		Eventually(func() corev1.PodTemplateSpec { return template(ctx, ns, "web") }).ShouldNot(Equal(before))
+		Consistently(hist.rollouts, "5s").Should(Equal(1), "rolled more than once: %s", hist)
 	})
 })

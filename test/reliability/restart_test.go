@@ -59,19 +59,18 @@ var _ = Describe("restarts with unchanged inputs", Ordered, func() {
 		for i := 0; i < 3; i++ {
 			names = append(names, mkDeployment(ctx, ns, fmt.Sprintf("web-%d", i), "input").Name)
 		}
-		hist := watchDeployment(ctx, ns, names[0])
-		defer hist.stop()
-		gens := map[string]int64{}
+		hists := map[string]*history{}
 		for _, n := range names {
+			hists[n] = watchDeployment(ctx, ns, n)
+			defer hists[n].stop()
 			Eventually(func() string { return deployment(ctx, ns, n).Annotations[annAppliedHash] }).ShouldNot(BeEmpty())
-			gens[n] = deployment(ctx, ns, n).Generation
 		}
 		for i := 0; i < cfgs.Restarts; i++ {
 			restart(i)
-			Consistently(func() int64 { return deployment(ctx, ns, names[i%3]).Generation }, "2s").Should(Equal(gens[names[i%3]]))
+			Consistently(func() int { return hists[names[i%3]].rollouts() }, "2s").Should(BeZero())
 		}
 		for _, n := range names {
-			Expect(deployment(ctx, ns, n).Generation).To(Equal(gens[n]), "%s rolled on a restart; history of %s: %s", n, names[0], hist)
+			Expect(hists[n].rollouts()).To(BeZero(), "%s rolled on a restart: %s", n, hists[n])
 		}
 
 		By("a change while the manager is down")
@@ -80,12 +79,12 @@ var _ = Describe("restarts with unchanged inputs", Ordered, func() {
 		m = startManager()
 		figures.restarts.Add(1)
 		for _, n := range names {
-			Eventually(func() int64 { return deployment(ctx, ns, n).Generation }).Should(Equal(gens[n] + 1))
+			Eventually(hists[n].rollouts).Should(Equal(1), "%s did not roll for the change made while the manager was down", n)
 		}
 		restart(1)
 		time.Sleep(2 * time.Second)
 		for _, n := range names {
-			Expect(deployment(ctx, ns, n).Generation).To(Equal(gens[n]+1), "%s rolled twice; history of %s: %s", n, names[0], hist)
+			Expect(hists[n].rollouts()).To(Equal(1), "%s rolled twice: %s", n, hists[n])
 		}
 	})
 })

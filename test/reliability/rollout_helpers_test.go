@@ -66,6 +66,11 @@ func mkDeployment(ctx context.Context, ns, name, cm string) *appsv1.Deployment {
 	return d
 }
 
+// template reads a Deployment's pod template: a rollout is a change of it.
+func template(ctx context.Context, ns, name string) corev1.PodTemplateSpec {
+	return deployment(ctx, ns, name).Spec.Template
+}
+
 // deployment reads a Deployment.
 func deployment(ctx context.Context, ns, name string) *appsv1.Deployment {
 	var d appsv1.Deployment
@@ -84,9 +89,19 @@ func bumpConfigMap(ctx context.Context, ns, name string) {
 // history records every version of a Deployment's generation and Courier
 // annotations seen by a watch, for the failure message of a double rollout.
 type history struct {
-	mu    sync.Mutex
-	lines []string
-	stop  func()
+	mu     sync.Mutex
+	lines  []string
+	hashes []string // the pod template's config hash, each time it changed
+	stop   func()
+}
+
+// rollouts counts the changes of the pod template's config hash seen so far (the
+// generation is no rollout counter: a Deployment's generation also moves with its
+// metadata annotations, where Courier keeps its state).
+func (h *history) rollouts() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return max(0, len(h.hashes)-1)
 }
 
 // watchDeployment starts recording the history of ns/name.
@@ -106,6 +121,9 @@ func watchDeployment(ctx context.Context, ns, name string) *history {
 				fm = append(fm, f.Manager+"/"+string(f.Operation))
 			}
 			h.mu.Lock()
+			if hash := d.Spec.Template.Annotations[v1alpha1.AnnotationConfigHash]; len(h.hashes) == 0 || h.hashes[len(h.hashes)-1] != hash {
+				h.hashes = append(h.hashes, hash)
+			}
 			h.lines = append(h.lines, fmt.Sprintf("%s gen=%d template=%v meta=%v managers=%v", ev.Type, d.Generation,
 				courierKeys(d.Spec.Template.Annotations), courierKeys(d.Annotations), fm))
 			h.mu.Unlock()
