@@ -171,6 +171,8 @@ var _ = Describe("faults: a concurrent writer fights Courier", Ordered, func() {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+		// The last ConfigMap change rolls once the coalescing window has passed.
+		Eventually(func() map[string]string { return template(ctx, ns, "web").Annotations }).Should(HaveKey(v1alpha1.AnnotationConfigHash))
 		Consistently(func(g Gomega) {
 			d := deployment(ctx, ns, "web")
 			g.Expect(d.Labels).To(HaveKeyWithValue("writer", fmt.Sprint(last)))
