@@ -2,7 +2,12 @@ package bench
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"maps"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -29,6 +34,9 @@ type rolloutResult struct {
 	ChangeWrites      map[string]float64 `json:"change_writes"`
 	RestartRollouts   map[int64]int      `json:"restart_template_changes_histogram"`
 	RestartWrites     map[string]float64 `json:"restart_writes"`
+	// Example is one Deployment as it was after a wrong template change: its pod
+	// template annotations and field managers, to show who changed what.
+	Example string `json:"example_after_unexpected_change,omitempty"`
 }
 
 // rollout runs scenario 6: opted-in Deployments sharing one ConfigMap roll exactly
@@ -62,10 +70,15 @@ func (x *run) rollout(ctx context.Context, cp *controlPlane, runner courierRunne
 	if err != nil {
 		return err
 	}
-	gen0, err := generations(ctx, cp, sel, inNS)
+	// Template changes are counted from a watch on the pod templates themselves:
+	// metadata.generation cannot be used, because a Deployment's generation also moves
+	// when its metadata annotations change (they are copied to its ReplicaSets), and
+	// the rollout controller keeps its state in metadata annotations.
+	tc, err := countTemplates(ctx, cp, sel, inNS)
 	if err != nil {
 		return err
 	}
+	defer tc.stop()
 	p, err := runner.start(ctx)
 	if err != nil {
 		return err
@@ -92,11 +105,12 @@ func (x *run) rollout(ctx context.Context, cp *controlPlane, runner courierRunne
 		return err
 	}
 	res.BaselineWrites = bw.byKey()
-	afterStart, err := generations(ctx, cp, sel, inNS)
-	if err != nil {
-		return err
+	afterStart := tc.snapshot()
+	startRolls := afterStart
+	if countNonZero(startRolls) > 0 && res.Example == "" {
+		res.Example = describeDeployment(ctx, cp, startRolls)
+		x.logf("rollout: template changed on first start: %s", res.Example)
 	}
-	startRolls := deltas(gen0, afterStart)
 	r.row("6. rollout", fmt.Sprintf("first start on %d Deployments: writes (baseline recording)", n), bw.String(), "", "")
 	r.budget(exactBudget("6. rollout: template changes on first start", float64(countNonZero(startRolls)), 0,
 		"opting in must not roll"))
@@ -106,9 +120,10 @@ func (x *run) rollout(ctx context.Context, cp *controlPlane, runner courierRunne
 	if ww, err = cp.beginWrites(ctx); err != nil {
 		return err
 	}
+	templates0 := tc.templates()
 	rolled := func(o client.Object) bool {
 		d, ok := o.(*appsv1.Deployment)
-		return ok && d.Generation > afterStart[d.Name]
+		return ok && templateHash(d) != templates0[d.Name]
 	}
 	tr, err = track(ctx, cp.c, &appsv1.DeploymentList{}, rolled, sel, inNS)
 	if err != nil {
@@ -136,11 +151,12 @@ func (x *run) rollout(ctx context.Context, cp *controlPlane, runner courierRunne
 		return err
 	}
 	res.ChangeWrites = cw.byKey()
-	afterChange, err := generations(ctx, cp, sel, inNS)
-	if err != nil {
-		return err
-	}
+	afterChange := tc.snapshot()
 	d := deltas(afterStart, afterChange)
+	if countEqual(d, 1) != n && res.Example == "" {
+		res.Example = describeDeployment(ctx, cp, d)
+		x.logf("rollout: unexpected template changes after the change: %s", res.Example)
+	}
 	res.RolloutsPerDeploy = histogram(d)
 	r.row("6. rollout", fmt.Sprintf("ConfigMap change to every pod template changed (total / p50 / p99, incl. the %s window)", rolloutWindow),
 		fmt.Sprintf("%s / %s / %s", secs(res.Rollout.TotalS), secs(res.Rollout.P50S), secs(res.Rollout.P99S)), "", "")
@@ -171,11 +187,7 @@ func (x *run) rollout(ctx context.Context, cp *controlPlane, runner courierRunne
 		return err
 	}
 	res.RestartWrites = rw.byKey()
-	afterRestart, err := generations(ctx, cp, sel, inNS)
-	if err != nil {
-		return err
-	}
-	rd := deltas(afterChange, afterRestart)
+	rd := deltas(afterChange, tc.snapshot())
 	res.RestartRollouts = histogram(rd)
 	r.row("6. rollout", "restart: template changes / Courier writes", fmt.Sprintf("%d / %s", countNonZero(rd), rw.String()), "", "")
 	r.budget(exactBudget("6. rollout: template changes on restart", float64(countNonZero(rd)), 0, "a restart must not roll"))
@@ -185,21 +197,6 @@ func (x *run) rollout(ctx context.Context, cp *controlPlane, runner courierRunne
 
 func hasAnnotation(name string) func(client.Object) bool {
 	return func(o client.Object) bool { _, ok := o.GetAnnotations()[name]; return ok }
-}
-
-// generations returns metadata.generation by Deployment name: it moves on every spec
-// change, so its delta counts pod-template changes (the benchmark changes no other
-// spec field).
-func generations(ctx context.Context, cp *controlPlane, opts ...client.ListOption) (map[string]int64, error) {
-	var list appsv1.DeploymentList
-	if err := cp.c.List(ctx, &list, opts...); err != nil {
-		return nil, err
-	}
-	out := map[string]int64{}
-	for _, d := range list.Items {
-		out[d.Name] = d.Generation
-	}
-	return out, nil
 }
 
 func deltas(before, after map[string]int64) map[string]int64 {
@@ -230,3 +227,90 @@ func countEqual(d map[string]int64, want int64) int {
 }
 
 func countNonZero(d map[string]int64) int { return len(d) - countEqual(d, 0) }
+
+// describeDeployment renders one Deployment whose template changed: its generation,
+// pod-template annotations and the field managers with the fields they own under
+// spec.template.
+func describeDeployment(ctx context.Context, cp *controlPlane, d map[string]int64) string {
+	for name, delta := range d {
+		if delta == 0 {
+			continue
+		}
+		var dep appsv1.Deployment
+		if err := cp.c.Get(ctx, client.ObjectKey{Namespace: rolloutNS, Name: name}, &dep); err != nil {
+			return err.Error()
+		}
+		s := fmt.Sprintf("%s: generation %d (+%d), template annotations %v; managers:", name, dep.Generation, delta,
+			dep.Spec.Template.Annotations)
+		for _, mf := range dep.ManagedFields {
+			fields := ""
+			if mf.FieldsV1 != nil {
+				fields = string(mf.FieldsV1.Raw)
+			}
+			s += fmt.Sprintf(" [%s %s %s]", mf.Manager, mf.Operation, fields)
+		}
+		return s
+	}
+	return ""
+}
+
+// templateCounter counts, per Deployment, how often its pod template changed, from
+// a list and a continuous watch (every update is one watch event, so no change is
+// missed while the watch runs).
+type templateCounter struct {
+	mu      sync.Mutex
+	last    map[string]string
+	changes map[string]int64
+	tr      *tracker
+}
+
+func countTemplates(ctx context.Context, cp *controlPlane, opts ...client.ListOption) (*templateCounter, error) {
+	tc := &templateCounter{last: map[string]string{}, changes: map[string]int64{}}
+	// The tracker's match function sees every listed and watched object; it is used
+	// here as the observer and never reports a match.
+	tr, err := track(ctx, cp.c, &appsv1.DeploymentList{}, func(o client.Object) bool {
+		d, ok := o.(*appsv1.Deployment)
+		if !ok {
+			return false
+		}
+		h := templateHash(d)
+		tc.mu.Lock()
+		defer tc.mu.Unlock()
+		prev, seen := tc.last[d.Name]
+		if !seen {
+			tc.changes[d.Name] = 0
+		} else if prev != h {
+			tc.changes[d.Name]++
+		}
+		tc.last[d.Name] = h
+		return false
+	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	tc.tr = tr
+	return tc, nil
+}
+
+func (tc *templateCounter) stop() { tc.tr.stop() }
+
+// snapshot returns the number of template changes per Deployment so far.
+func (tc *templateCounter) snapshot() map[string]int64 {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	return maps.Clone(tc.changes)
+}
+
+// templates returns the current template hash per Deployment.
+func (tc *templateCounter) templates() map[string]string {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	return maps.Clone(tc.last)
+}
+
+// templateHash identifies a pod template's content.
+func templateHash(d *appsv1.Deployment) string {
+	b, _ := json.Marshal(d.Spec.Template)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
