@@ -69,9 +69,9 @@ func syncKind[T reconciler.Object](ctx context.Context, s *reconciler.State[T], 
 	var err error
 	switch {
 	case isBuiltinKind(gvk) && gvk.Kind == "Secret":
-		err = childSet[T](p, name, func() client.ObjectList { return &corev1.SecretList{} }, typed[*corev1.Secret](desired, func() *corev1.Secret { return &corev1.Secret{} }), nil).Reconcile(ctx, s)
+		err = childSet[T](p, name, func() client.ObjectList { return &corev1.SecretList{} }, typed[*corev1.Secret](desired, func() *corev1.Secret { return &corev1.Secret{} }), nil, exact[*corev1.Secret]).Reconcile(ctx, s)
 	case isBuiltinKind(gvk) && gvk.Kind == "ConfigMap":
-		err = childSet[T](p, name, func() client.ObjectList { return &corev1.ConfigMapList{} }, typed[*corev1.ConfigMap](desired, func() *corev1.ConfigMap { return &corev1.ConfigMap{} }), nil).Reconcile(ctx, s)
+		err = childSet[T](p, name, func() client.ObjectList { return &corev1.ConfigMapList{} }, typed[*corev1.ConfigMap](desired, func() *corev1.ConfigMap { return &corev1.ConfigMap{} }), nil, exact[*corev1.ConfigMap]).Reconcile(ctx, s)
 	default:
 		newList := func() client.ObjectList {
 			l := &unstructured.UnstructuredList{}
@@ -79,14 +79,23 @@ func syncKind[T reconciler.Object](ctx context.Context, s *reconciler.State[T], 
 			return l
 		}
 		direct := func(s *reconciler.State[T]) client.Reader { return s.Reader }
-		err = childSet(p, name, newList, func() ([]*unstructured.Unstructured, error) { return desired, nil }, direct).Reconcile(ctx, s)
+		// Other kinds stay supersets of their desired state (no Exact): the API server
+		// and admission webhooks may add fields to arbitrary kinds on every write,
+		// which an exact compare would fight forever.
+		err = childSet(p, name, newList, func() ([]*unstructured.Unstructured, error) { return desired, nil }, direct, nil).Reconcile(ctx, s)
 	}
 	return s.Children(name), err
 }
 
-// childSet declares the ChildSet for one kind of copy.
+// exact is ChildSet.Exact for Secret and ConfigMap copies: a copy carries no data
+// key, type, label or annotation that its source (after the template) does not, so
+// a key added to a copy by hand is removed (see reconciler.DefaultExact for what is
+// compared).
+func exact[C client.Object](desired, live C) bool { return reconciler.DefaultExact(desired, live) }
+
+// childSet declares the ChildSet for one kind of copy; exact may be nil.
 func childSet[T reconciler.Object, C client.Object](p copyPolicy, name string, newList func() client.ObjectList,
-	desired func() ([]C, error), lister func(*reconciler.State[T]) client.Reader) reconciler.ChildSet[T, C] {
+	desired func() ([]C, error), lister func(*reconciler.State[T]) client.Reader, exact func(desired, live C) bool) reconciler.ChildSet[T, C] {
 	return reconciler.ChildSet[T, C]{
 		Name:       name,
 		FieldOwner: v1alpha1.FieldOwner,
@@ -103,6 +112,9 @@ func childSet[T reconciler.Object, C client.Object](p copyPolicy, name string, n
 		// The copy cache strips managedFields: without the hash a key removed from
 		// the source would never be removed from its copies.
 		HashAnnotation: v1alpha1.AnnotationCopyHash,
+		// Server-side apply cannot remove a field another manager added: copies
+		// that must stay byte-identical are repaired with a full-object Update.
+		Exact: exact,
 	}
 }
 

@@ -160,20 +160,31 @@ var _ = Describe("ClusterPropagation", func() {
 		Eventually(secretData(ctx, ns, "creds")).Should(Equal(map[string]string{"k": "v"}))
 	})
 
-	// Pending: ChildSet repairs with server-side apply, which cannot remove a field
-	// another field manager added (here `kubectl edit`-style Update). Needs a DSL
-	// option to replace (Update with resourceVersion) children that must stay
-	// byte-identical; requested from the DSL owner.
-	PIt("removes a data key added to a copy by hand", func() {
+	// Server-side apply cannot remove a field another field manager added (here a
+	// `kubectl edit`-style Update): the ChildSet's Exact mode repairs the copy with
+	// one full-object Update.
+	It("removes a data key, label and annotation added to a copy by hand, with one write", func() {
 		f := newFixture(ctx, 1)
 		mkSecret(ctx, f.srcNS, "creds", map[string]string{"k": "v"})
 		mkCluster(ctx, uniq("extra"), f.spec(secretRef(f.srcNS, "creds")))
 		ns := f.targets[0]
 		Eventually(secretData(ctx, ns, "creds")).Should(Equal(map[string]string{"k": "v"}))
-		c := getSecret(ctx, ns, "creds")
+		want := getSecret(ctx, ns, "creds")
+		isCopy := func(w write) bool { return w.kind == "Secret" && w.namespace == ns && w.name == "creds" }
+		before := writes.count(isCopy)
+
+		c := want.DeepCopy()
 		c.Data["added"] = []byte("by hand")
+		c.Labels["added"] = "by-hand"
+		c.Annotations["added"] = "by hand"
 		Expect(admin.Update(ctx, c)).To(Succeed())
 		Eventually(secretData(ctx, ns, "creds")).Should(Equal(map[string]string{"k": "v"}))
+		got := getSecret(ctx, ns, "creds")
+		Expect(got.Labels).To(Equal(want.Labels))
+		Expect(got.Annotations).To(Equal(want.Annotations))
+		Expect(got.Type).To(Equal(want.Type))
+		// One repair write (a full-object Update, no apply before it), then nothing.
+		Consistently(func() []string { return writes.since(before, isCopy) }).Should(Equal([]string{"update Secret " + ns + "/creds"}))
 	})
 
 	Describe("conflict policy", func() {

@@ -18,7 +18,7 @@ import (
 // +kubebuilder:rbac:groups=courier.dev,resources=clusterpropagations;propagations,verbs=get;list;watch;patch;update
 // +kubebuilder:rbac:groups=courier.dev,resources=clusterpropagations/status;propagations/status,verbs=get;patch;update
 // +kubebuilder:rbac:groups=courier.dev,resources=clusterpropagations/finalizers;propagations/finalizers,verbs=update
-// +kubebuilder:rbac:groups="",resources=secrets;configmaps,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets;configmaps,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=authorization.k8s.io,resources=selfsubjectaccessreviews,verbs=create

@@ -142,8 +142,8 @@ func (r ChildReport) filter(a ChildAction) []ChildOutcome {
 //
 // Each reconcile lists the actual children by Labels (and Namespace), computes the
 // desired ones, and for each desired child: absent → server-side apply (create);
-// owned and Matches → nothing; owned and different → server-side apply; present but
-// not owned → OnConflict. Owned children no longer desired are pruned. Writes run in
+// owned and Matches (and Exact, if set) → nothing; owned and different → server-side
+// apply, or one full-object Update with Exact; present but not owned → OnConflict. Owned children no longer desired are pruned. Writes run in
 // parallel (Parallelism). A steady state makes no write.
 //
 // Conflicts are reported as a NotReady fact (ReasonChildConflict), children failing
@@ -195,6 +195,27 @@ type ChildSet[T client.Object, C client.Object] struct {
 	// from the desired state (e.g. a key removed from a ConfigMap's data) is never
 	// removed from the live child.
 	HashAnnotation string
+	// Exact, if set, makes owned children exact copies of their desired state, not
+	// supersets: it reports whether live carries nothing the desired object does not
+	// want (DefaultExact is the usual choice). Server-side apply only removes fields
+	// its own field manager set, so a field another manager added (kubectl edit, a
+	// second controller) would otherwise stay forever. When an owned live child does
+	// not match, or matches but is not exact, the ChildSet repairs it with ONE
+	// full-object Update (PUT with the live resourceVersion, field manager
+	// FieldOwner) instead of an apply; a conflict (stale cache, concurrent writer) is
+	// a transient failure retried by the next reconcile. Creates, adoptions and
+	// overwrites still use server-side apply.
+	//
+	// The Update keeps live's lifecycle metadata (uid, resourceVersion,
+	// creationTimestamp, finalizers, ownerReferences, managedFields, deletion
+	// fields) and status; it replaces every other top-level field and the labels and
+	// annotations with the desired ones, keeping only label and annotation keys in
+	// the Kubernetes-reserved domains (kubernetes.io, k8s.io) that desired does not
+	// set. Only use Exact for kinds the API server does not default or mutate on
+	// write (or whose desired state already carries those defaults, e.g. a copy of
+	// a stored object): a field the server or a webhook re-adds on every write
+	// would make every reconcile write.
+	Exact func(desired, live C) bool
 }
 
 type childSetStep[T client.Object, C client.Object] struct{ ChildSet[T, C] }
@@ -351,14 +372,7 @@ type childWork[T client.Object, C client.Object] struct {
 
 func (w *childWork[T, C]) sync(ctx context.Context, k childKey, d C, gvk schema.GroupVersionKind, live C, has bool) ChildOutcome {
 	if has {
-		if w.matches(d, live) {
-			return ChildOutcome{Key: k, Action: ChildUnchanged}
-		}
-		if w.cs.Matches == nil && w.s.Log.V(1).Enabled() {
-			w.s.Log.V(1).Info("child differs from its desired state", "child", k.String(), "kind", gvk.Kind,
-				"field", Mismatch(d, live, w.cs.fieldOwner(w.s)))
-		}
-		return w.apply(ctx, k, d, gvk, true, ChildUpdated)
+		return w.repair(ctx, k, d, gvk, live)
 	}
 	// Not among the owned children: look at the API server (not the cache, which may
 	// be label-filtered or stale) before creating, so an unmanaged object is never
@@ -373,10 +387,7 @@ func (w *childWork[T, C]) sync(ctx context.Context, k childKey, d C, gvk schema.
 	}
 	if hasLabels(existing, w.labels) {
 		// Ours, but the cache has not caught up yet.
-		if w.matches(d, existing) {
-			return ChildOutcome{Key: k, Action: ChildUnchanged}
-		}
-		return w.apply(ctx, k, d, gvk, true, ChildUpdated)
+		return w.repair(ctx, k, d, gvk, existing)
 	}
 	action := ConflictSkip
 	if w.cs.OnConflict != nil {
@@ -398,6 +409,104 @@ func (w *childWork[T, C]) sync(ctx context.Context, k childKey, d C, gvk schema.
 	}
 }
 
+// repair brings an owned child in line: nothing if it matches (and, with Exact, is
+// exact), else one write: an Update with Exact, an apply otherwise.
+func (w *childWork[T, C]) repair(ctx context.Context, k childKey, d C, gvk schema.GroupVersionKind, live C) ChildOutcome {
+	matches := w.matches(d, live)
+	if matches && (w.cs.Exact == nil || w.cs.Exact(d, live)) {
+		return ChildOutcome{Key: k, Action: ChildUnchanged}
+	}
+	if w.s.Log.V(1).Enabled() {
+		field := "fields not desired"
+		if !matches {
+			field = Mismatch(d, live, w.cs.fieldOwner(w.s))
+		}
+		w.s.Log.V(1).Info("child differs from its desired state", "child", k.String(), "kind", gvk.Kind, "field", field)
+	}
+	if w.cs.Exact != nil {
+		return w.replace(ctx, k, d, gvk, live)
+	}
+	return w.apply(ctx, k, d, gvk, true, ChildUpdated)
+}
+
+// replace writes desired over live with a full-object Update (see ChildSet.Exact).
+func (w *childWork[T, C]) replace(ctx context.Context, k childKey, d C, gvk schema.GroupVersionKind, live C) ChildOutcome {
+	obj, err := w.replacement(d, gvk, live)
+	if err != nil {
+		return failed(k, err)
+	}
+	if err := w.s.Client.Update(ctx, obj, client.FieldOwner(w.cs.fieldOwner(w.s))); err != nil {
+		w.metric("update", resultOf(err))
+		w.s.Log.V(1).Info("replacing child failed", "child", k.String(), "kind", gvk.Kind, "error", err.Error())
+		return failed(k, err)
+	}
+	w.metric("update", "success")
+	w.s.Log.V(1).Info("child replaced", "child", k.String(), "kind", gvk.Kind)
+	return ChildOutcome{Key: k, Action: ChildUpdated}
+}
+
+// replacement builds the object sent by replace: live's lifecycle metadata and
+// status, everything else from desired.
+func (w *childWork[T, C]) replacement(d C, gvk schema.GroupVersionKind, live C) (C, error) {
+	var zero C
+	want, err := applyPayload(d, gvk)
+	if err != nil {
+		return zero, err
+	}
+	l, err := toUnstructuredMap(live)
+	if err != nil {
+		return zero, err
+	}
+	l = runtime.DeepCopyJSON(l)
+	out := make(map[string]any, len(want.Object)+2)
+	for k, v := range want.Object {
+		if k != "metadata" {
+			out[k] = v
+		}
+	}
+	if st, ok := l["status"]; ok {
+		out["status"] = st
+	}
+	md, _ := l["metadata"].(map[string]any)
+	if md == nil {
+		md = map[string]any{}
+	}
+	md["labels"] = withReserved(want.GetLabels(), live.GetLabels())
+	md["annotations"] = withReserved(want.GetAnnotations(), live.GetAnnotations())
+	out["metadata"] = md
+	obj, err := w.newChild(d, gvk)
+	if err != nil {
+		return zero, err
+	}
+	if u, ok := any(obj).(*unstructured.Unstructured); ok {
+		u.Object = out
+		u.SetGroupVersionKind(gvk)
+		return obj, nil
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(out, obj); err != nil {
+		return zero, err
+	}
+	return obj, nil
+}
+
+// withReserved returns want plus the keys of live in Kubernetes-reserved domains
+// that want does not set, as an unstructured map (nil when empty).
+func withReserved(want, live map[string]string) map[string]any {
+	out := make(map[string]any, len(want))
+	for k, v := range want {
+		out[k] = v
+	}
+	for k, v := range live {
+		if _, ok := want[k]; !ok && reservedKey(k) {
+			out[k] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
 func (w *childWork[T, C]) matches(d, live C) bool {
 	if w.cs.Matches != nil {
 		return w.cs.Matches(d, live)
@@ -407,6 +516,19 @@ func (w *childWork[T, C]) matches(d, live C) bool {
 
 // get reads the object with the desired child's name through the uncached reader.
 func (w *childWork[T, C]) get(ctx context.Context, k childKey, d C, gvk schema.GroupVersionKind) (C, error) {
+	var zero C
+	c, err := w.newChild(d, gvk)
+	if err != nil {
+		return zero, err
+	}
+	if err := w.s.Reader.Get(ctx, k, c); err != nil {
+		return zero, err
+	}
+	return c, nil
+}
+
+// newChild returns an empty object of d's Go type for gvk.
+func (w *childWork[T, C]) newChild(d C, gvk schema.GroupVersionKind) (C, error) {
 	var zero C
 	var fresh client.Object
 	if _, ok := any(d).(*unstructured.Unstructured); ok {
@@ -427,9 +549,6 @@ func (w *childWork[T, C]) get(ctx context.Context, k childKey, d C, gvk schema.G
 	c, ok := fresh.(C)
 	if !ok {
 		return zero, fmt.Errorf("cannot make an empty %T for %s", d, gvk)
-	}
-	if err := w.s.Reader.Get(ctx, k, c); err != nil {
-		return zero, err
 	}
 	return c, nil
 }

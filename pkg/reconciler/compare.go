@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // toUnstructuredMap converts a typed or unstructured object to its map form.
@@ -330,4 +331,62 @@ func jsonScalar(v any) string {
 		return ""
 	}
 	return string(b)
+}
+
+// DefaultExact is the usual ChildSet.Exact: live carries no field that desired (as
+// applied, with its labels and annotations) does not have. Only the parts the
+// default Matches compares are looked at: every top-level field but apiVersion,
+// kind, metadata and status, plus metadata.labels and metadata.annotations; other
+// metadata (uid, resourceVersion, managedFields, finalizers, ownerReferences...)
+// belongs to the API server and other controllers and is ignored. Label and
+// annotation keys in the Kubernetes-reserved domains (kubernetes.io, k8s.io, and
+// their subdomains) are ignored too. Empty maps and lists in live count as absent.
+// Combined with Matches (desired ⊆ live), it makes live equal to desired.
+func DefaultExact(desired, live client.Object) bool {
+	return ExtraField(desired, live) == ""
+}
+
+// ExtraField explains why DefaultExact is false: the path of the first field of live
+// that desired does not have (e.g. ".data.added"), or "" when there is none. It
+// names fields, never values, so it is safe to log for Secrets.
+func ExtraField(desired, live client.Object) string {
+	d, err := toUnstructuredMap(desired)
+	if err != nil {
+		return "desired: " + err.Error()
+	}
+	l, err := toUnstructuredMap(live)
+	if err != nil {
+		return "live: " + err.Error()
+	}
+	d, l = runtime.DeepCopyJSON(d), runtime.DeepCopyJSON(l)
+	pruneNulls(d)
+	pruneNulls(l)
+	dc, lc := comparablePart(d), comparablePart(l)
+	dmd, _ := dc["metadata"].(map[string]any)
+	lmd, _ := lc["metadata"].(map[string]any)
+	for _, f := range []string{"labels", "annotations"} {
+		want, _ := dmd[f].(map[string]any)
+		got, _ := lmd[f].(map[string]any)
+		for k := range got {
+			if _, ok := want[k]; !ok && reservedKey(k) {
+				delete(got, k)
+			}
+		}
+	}
+	return mismatchPath(lc, dc, "")
+}
+
+// reservedKey reports whether a label or annotation key is in a domain reserved for
+// Kubernetes components (kubernetes.io, k8s.io and their subdomains).
+func reservedKey(k string) bool {
+	prefix, _, ok := strings.Cut(k, "/")
+	if !ok {
+		return false
+	}
+	for _, d := range []string{"kubernetes.io", "k8s.io"} {
+		if prefix == d || strings.HasSuffix(prefix, "."+d) {
+			return true
+		}
+	}
+	return false
 }
