@@ -3,35 +3,26 @@ package reliability
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	. "github.com/onsi/gomega"
+
+	"github.com/courier-operator/courier/internal/managerproc"
 )
 
-// This file is the minimal part of a manager-process helper the suite needs: build
-// ./cmd/courier once, start it as a separate process with the ServiceAccount's
-// kubeconfig, SIGKILL or SIGTERM it, read its metrics and its log. (The bench's
-// internal/managerproc was not there when this suite was written; switch to it
-// once it lands.)
+// The suite's manager processes: ./cmd/courier built once (internal/managerproc,
+// like the release image), started as the manager ServiceAccount, SIGKILLed or
+// SIGTERMed, with its metrics and its log at hand.
 
 // manager is one running (or dead) Courier process.
 type manager struct {
-	name        string
-	cmd         *exec.Cmd
-	logPath     string
-	metricsAddr string
-	probeAddr   string
-	done        chan struct{}
-	exitErr     error
+	name    string
+	p       *managerproc.Process
+	logPath string
 }
 
 var (
@@ -40,97 +31,56 @@ var (
 	procSeq    int
 )
 
-// baseManagerArgs are the flags every test manager gets: plain-HTTP metrics and
-// probes on loopback ports, debug logs (the leak scan reads them), and a short
-// graceful shutdown.
-func baseManagerArgs(metrics, probe string) []string {
-	return []string{
-		"--metrics-bind-address=" + metrics,
-		"--metrics-secure=false",
-		"--health-probe-bind-address=" + probe,
-		"--zap-log-level=debug",
-		"--graceful-shutdown-timeout=5s",
-		"--rollout-coalesce-window=1s",
-	}
+// baseManagerArgs are the flags every test manager gets on top of managerproc's
+// loopback, plain-HTTP metrics and probes: debug logs (the leak scan reads them), a
+// short graceful shutdown and a short rollout window.
+var baseManagerArgs = []string{
+	"--zap-log-level=debug",
+	"--graceful-shutdown-timeout=5s",
+	"--rollout-coalesce-window=1s",
 }
 
 // startManager starts a Courier process as the manager ServiceAccount and waits
-// until its health probe answers.
+// until it is ready.
 func startManager(extraArgs ...string) *manager {
 	managersMu.Lock()
 	procSeq++
 	name := fmt.Sprintf("courier-%02d", procSeq)
 	managersMu.Unlock()
-	m := &manager{name: name, metricsAddr: freeAddr(), probeAddr: freeAddr(), done: make(chan struct{}),
-		logPath: filepath.Join(workDir, name+".log")}
-	f, err := os.Create(m.logPath)
+	m := &manager{name: name, logPath: filepath.Join(workDir, name+".log")}
+	p, err := managerproc.Start(managerproc.Options{
+		Binary: courierBin, Kubeconfig: managerKubeconfig, LogPath: m.logPath,
+		Args: append(append([]string(nil), baseManagerArgs...), extraArgs...),
+	})
 	Expect(err).NotTo(HaveOccurred())
-	m.cmd = exec.Command(courierBin, append(baseManagerArgs(m.metricsAddr, m.probeAddr), extraArgs...)...)
-	m.cmd.Stdout, m.cmd.Stderr = f, f
-	m.cmd.Env = append(os.Environ(), "KUBECONFIG="+managerKubeconfig)
-	// Pdeathsig: a crashed test run never leaves a manager behind.
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	Expect(m.cmd.Start()).To(Succeed())
-	go func() {
-		m.exitErr = m.cmd.Wait()
-		_ = f.Close()
-		close(m.done)
-	}()
+	m.p = p
 	managersMu.Lock()
 	managers = append(managers, m)
 	managersMu.Unlock()
-	Eventually(func() error {
-		if !m.alive() {
-			return StopTrying(m.name + " exited at start:\n" + m.tail(4000))
-		}
-		return httpGet("http://" + m.probeAddr + "/healthz")
-	}, 60*time.Second, 100*time.Millisecond).Should(Succeed())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	Expect(p.WaitReady(ctx)).To(Succeed(), "%s never became ready:\n%s", name, m.tail(4000))
 	return m
 }
 
 // alive reports whether the process has not exited.
-func (m *manager) alive() bool {
-	select {
-	case <-m.done:
-		return false
-	default:
-		return true
-	}
-}
+func (m *manager) alive() bool { return !m.p.Exited() }
 
 // pid is the process id.
-func (m *manager) pid() int { return m.cmd.Process.Pid }
+func (m *manager) pid() int { return m.p.PID() }
 
 // kill sends SIGKILL: no graceful shutdown, no lease release, in-flight writes cut.
-func (m *manager) kill() {
-	if m.alive() {
-		_ = syscall.Kill(m.pid(), syscall.SIGKILL)
-	}
-	<-m.done
-}
+func (m *manager) kill() { m.p.Kill() }
 
 // stop sends SIGTERM and waits (SIGKILL after 20 s).
-func (m *manager) stop() {
-	if !m.alive() {
-		return
-	}
-	_ = syscall.Kill(m.pid(), syscall.SIGTERM)
-	select {
-	case <-m.done:
-	case <-time.After(20 * time.Second):
-		m.kill()
-	}
-}
+func (m *manager) stop() { _ = m.p.Stop(20 * time.Second) }
 
 // metrics returns the Prometheus text of the process.
 func (m *manager) metrics() string {
-	resp, err := http.Get("http://" + m.metricsAddr + "/metrics")
-	if err != nil {
-		return ""
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	text, _ := m.p.ScrapeText(ctx)
+	return text
 }
 
 // log returns the whole log of the process.
@@ -163,35 +113,9 @@ func killAll() {
 	}
 }
 
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	Expect(err).NotTo(HaveOccurred())
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func httpGet(url string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", url, resp.Status)
-	}
-	return nil
-}
-
 // buildCourier builds ./cmd/courier into dir.
 func buildCourier(dir string) (string, error) {
-	out := filepath.Join(dir, "courier")
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/courier")
-	cmd.Dir = repoRoot
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/courier: %w: %s", err, b)
-	}
-	return out, nil
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	return managerproc.Build(ctx, managerproc.BuildOptions{Dir: dir})
 }
