@@ -10,7 +10,6 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
@@ -52,11 +51,15 @@ func scanManagerLogs() {
 	denied := "is forbidden: User \"system:serviceaccount:" + installNamespace + ":" + managerSA + "\""
 	for _, m := range ms {
 		log := m.log()
-		Expect(findLeak("log of "+m.name, log, marker)).To(BeEmpty())
+		if leak := findLeak("log of "+m.name, log, marker); leak != "" {
+			anyFailed = true
+			Fail(leak)
+		}
 		for _, line := range strings.Split(log, "\n") {
 			if !strings.Contains(strings.ReplaceAll(line, `\"`, `"`), denied) || duringAPIRestart(line) {
 				continue
 			}
+			anyFailed = true
 			Fail(fmt.Sprintf("%s was denied a request by its RBAC (config/rbac):\n%s", m.name, line[:min(len(line), 600)]))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -110,8 +111,22 @@ var _ = BeforeSuite(func() {
 	GinkgoWriter.Printf("settings: %+v, work dir %s\n", cfgs, workDir)
 })
 
+// anyFailed records a failed spec: the work directory (manager logs) is kept then.
+var anyFailed bool
+
+var _ = ReportAfterEach(func(r SpecReport) { anyFailed = anyFailed || r.Failed() })
+
 var _ = AfterSuite(func() {
 	killAll()
+	if workDir != "" {
+		defer func() {
+			if anyFailed || os.Getenv("RELIABILITY_KEEP") != "" {
+				fmt.Fprintf(os.Stdout, "manager logs and kubeconfigs kept in %s\n", workDir)
+				return
+			}
+			_ = os.RemoveAll(workDir)
+		}()
+	}
 	if env != nil {
 		reportFigures()
 		scanManagerLogs()
