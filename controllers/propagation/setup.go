@@ -15,9 +15,9 @@ import (
 	"github.com/courier-operator/courier/pkg/reconciler"
 )
 
-// +kubebuilder:rbac:groups=courier.dev,resources=clusterpropagations;propagations,verbs=get;list;watch;patch;update
-// +kubebuilder:rbac:groups=courier.dev,resources=clusterpropagations/status;propagations/status,verbs=get;patch;update
-// +kubebuilder:rbac:groups=courier.dev,resources=clusterpropagations/finalizers;propagations/finalizers,verbs=update
+// Least privilege: the DSL patches finalizers and status (merge patches), never updates.
+// +kubebuilder:rbac:groups=courier.dev,resources=clusterpropagations;propagations,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=courier.dev,resources=clusterpropagations/status;propagations/status,verbs=patch
 // +kubebuilder:rbac:groups="",resources=secrets;configmaps,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
