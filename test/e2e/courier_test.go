@@ -125,6 +125,14 @@ var _ = Describe("Courier through OLM", Ordered, ContinueOnFailure, Label("couri
 		courier = out
 	})
 
+	AfterEach(func() {
+		// The operator's own log explains most failures (a Forbidden here means the
+		// bundle's RBAC is stale against the code's markers).
+		if CurrentSpecReport().Failed() && operator != nil {
+			GinkgoWriter.Printf("courier log (tail):\n%s\n", operator.Tail(4000))
+		}
+	})
+
 	AfterAll(func() {
 		operator.Stop()
 	})
@@ -287,7 +295,8 @@ spec:
 				Template: corev1.PodTemplateSpec{
 					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
 					Spec: corev1.PodSpec{Containers: []corev1.Container{{
-						Name: "web", Image: "example.invalid/web:1",
+						// A real, tiny image: on an existing cluster the pods must actually run.
+						Name: "web", Image: "registry.k8s.io/pause:3.10",
 						EnvFrom: []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{
 							LocalObjectReference: corev1.LocalObjectReference{Name: "app-config"}}}},
 					}}},
