@@ -26,6 +26,9 @@ type primaryReconciler[T client.Object] struct {
 	steps  sequence[T]
 	status func(ctx context.Context, s *State[T])
 	deps   Deps
+	// written remembers, per primary, the status this reconciler last wrote (see
+	// statusMemo).
+	written statusMemos
 }
 
 // Reconcile runs one reconcile of the primary named by req: get, run the steps,
@@ -45,6 +48,7 @@ func (r *primaryReconciler[T]) Reconcile(ctx context.Context, req reconcile.Requ
 	obj := r.newObj()
 	if err := r.deps.Client.Get(ctx, req.NamespacedName, obj); err != nil {
 		if apierrors.IsNotFound(err) {
+			r.written.forget(req.NamespacedName)
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, err
@@ -66,6 +70,7 @@ func (r *primaryReconciler[T]) Reconcile(ctx context.Context, req reconcile.Requ
 
 	if s.deleted {
 		// The last finalizer is gone: the primary is being removed, nothing to write.
+		r.written.forget(req.NamespacedName)
 		log.V(1).Info("primary released")
 		return reconcile.Result{}, nil
 	}
@@ -105,7 +110,8 @@ func (r *primaryReconciler[T]) writeConditions(ctx context.Context, original T, 
 		return false, nil
 	}
 	transition := setConditions(obj, s, outcome, reason, message)
-	if err := r.writeStatus(ctx, original, s.Object); err != nil {
+	written, err := r.writeStatus(ctx, original, s.Object)
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return true, nil
 		}
@@ -114,6 +120,11 @@ func (r *primaryReconciler[T]) writeConditions(ctx context.Context, original T, 
 			return false, stepErr
 		}
 		return false, fmt.Errorf("writing status: %w", err)
+	}
+	if !written {
+		// Nothing written, nothing happened: the conditions are the ones already
+		// stored (possibly by our own write the cache has not shown yet).
+		transition = nil
 	}
 	if transition != nil && r.deps.Recorder != nil {
 		r.deps.Recorder.Eventf(s.Object, nil, transition.eventType, transition.reason, eventAction, "%s", truncate(transition.message, maxEventNote))
@@ -180,35 +191,52 @@ func setConditions[T client.Object](obj Object, s *State[T], outcome Outcome, re
 }
 
 // writeStatus writes status through the status subresource, as a JSON merge patch of
-// status only, and only if status changed semantically.
-func (r *primaryReconciler[T]) writeStatus(ctx context.Context, original, current T) error {
+// status only, and only if status changed semantically. It reports whether it wrote.
+//
+// A reconcile may start from a cached primary older than this reconciler's own last
+// status write (the watch event of that write has not arrived yet): the diff against
+// the stale status then finds a change that is already stored. So when the cached
+// primary is still at the exact resourceVersion the last write started from, and the
+// status computed now equals what that write stored, the write is skipped (see
+// statusMemos).
+func (r *primaryReconciler[T]) writeStatus(ctx context.Context, original, current T) (bool, error) {
 	before, err := statusOf(original)
 	if err != nil {
-		return err
+		return false, err
 	}
 	after, err := statusOf(current)
 	if err != nil {
-		return err
+		return false, err
+	}
+	key := client.ObjectKeyFromObject(current)
+	if r.written.stale(key, original, after) {
+		return false, nil
 	}
 	if equality.Semantic.DeepEqual(before, after) {
-		return nil
+		return false, nil
 	}
 	a, err := json.Marshal(map[string]any{"status": before})
 	if err != nil {
-		return err
+		return false, err
 	}
 	b, err := json.Marshal(map[string]any{"status": after})
 	if err != nil {
-		return err
+		return false, err
 	}
 	patch, err := jsonpatch.CreateMergePatch(a, b)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if string(patch) == "{}" {
-		return nil
+		return false, nil
 	}
-	return r.deps.Client.Status().Patch(ctx, current, client.RawPatch(types.MergePatchType, patch))
+	from := original.GetResourceVersion()
+	if err := r.deps.Client.Status().Patch(ctx, current, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		r.written.forget(key)
+		return false, err
+	}
+	r.written.remember(key, from, current.GetGeneration(), after)
+	return true, nil
 }
 
 func statusOf(obj runtime.Object) (any, error) {
