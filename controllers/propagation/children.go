@@ -23,6 +23,11 @@ type copyPolicy struct {
 	withdrawn map[types.NamespacedName]bool
 	// parallelism bounds concurrent copy writes (0: the DSL's default).
 	parallelism int
+	// listLive lists the actual copies from the API server instead of the copy
+	// cache. Cleanup before the finalizer goes must see every copy: a cache that is
+	// stale (its watch backing off after an API-server restart, say) would hide
+	// copies made since, and they would be orphaned for good.
+	listLive bool
 }
 
 func (p copyPolicy) onConflict(live client.Object) reconciler.ConflictAction {
@@ -66,19 +71,23 @@ func stepName(gvk schema.GroupVersionKind) string {
 func syncKind[T reconciler.Object](ctx context.Context, s *reconciler.State[T], gvk schema.GroupVersionKind,
 	desired []*unstructured.Unstructured, p copyPolicy) (reconciler.ChildReport, error) {
 	name := stepName(gvk)
+	direct := func(s *reconciler.State[T]) client.Reader { return s.Reader }
+	var cached func(s *reconciler.State[T]) client.Reader // nil: the ChildSet's default, the copy cache
+	if p.listLive {
+		cached = direct
+	}
 	var err error
 	switch {
 	case isBuiltinKind(gvk) && gvk.Kind == "Secret":
-		err = childSet[T](p, name, func() client.ObjectList { return &corev1.SecretList{} }, typed[*corev1.Secret](desired, func() *corev1.Secret { return &corev1.Secret{} }), nil, exact[*corev1.Secret]).Reconcile(ctx, s)
+		err = childSet[T](p, name, func() client.ObjectList { return &corev1.SecretList{} }, typed[*corev1.Secret](desired, func() *corev1.Secret { return &corev1.Secret{} }), cached, exact[*corev1.Secret]).Reconcile(ctx, s)
 	case isBuiltinKind(gvk) && gvk.Kind == "ConfigMap":
-		err = childSet[T](p, name, func() client.ObjectList { return &corev1.ConfigMapList{} }, typed[*corev1.ConfigMap](desired, func() *corev1.ConfigMap { return &corev1.ConfigMap{} }), nil, exact[*corev1.ConfigMap]).Reconcile(ctx, s)
+		err = childSet[T](p, name, func() client.ObjectList { return &corev1.ConfigMapList{} }, typed[*corev1.ConfigMap](desired, func() *corev1.ConfigMap { return &corev1.ConfigMap{} }), cached, exact[*corev1.ConfigMap]).Reconcile(ctx, s)
 	default:
 		newList := func() client.ObjectList {
 			l := &unstructured.UnstructuredList{}
 			l.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
 			return l
 		}
-		direct := func(s *reconciler.State[T]) client.Reader { return s.Reader }
 		// Other kinds stay supersets of their desired state (no Exact): the API server
 		// and admission webhooks may add fields to arbitrary kinds on every write,
 		// which an exact compare would fight forever.

@@ -106,7 +106,7 @@ func syncCopies[T reconciler.Object](ctx context.Context, e *engine, s *reconcil
 // cleanupCopies runs when a propagation is deleted: every copy is deleted, or
 // orphaned (management labels removed) under deletionPolicy Orphan.
 func cleanupCopies[T reconciler.Object](ctx context.Context, e *engine, s *reconciler.State[T], v view) error {
-	policy := copyPolicy{v: v, parallelism: e.opts.ChildParallelism}
+	policy := copyPolicy{v: v, parallelism: e.opts.ChildParallelism, listLive: true}
 	for _, gvk := range e.kindsOf(v, true) {
 		if !isBuiltinKind(gvk) {
 			if err := e.kinds.ensure(ctx, gvk); err != nil {
