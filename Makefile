@@ -59,6 +59,23 @@ test: vet ## Unit and envtest suites against a real (local) API server, plus go 
 test-e2e: ## End-to-end suite on a local cluster with OLM (E2E_CLUSTER=existing uses $$KUBECONFIG).
 	E2E=1 go test -timeout 40m ./test/e2e/... -v -count=1
 
+.PHONY: test-localcluster
+test-localcluster: ## Start the full local cluster (apiserver, kcm, scheduler, kwok), roll a Deployment, restart the apiserver.
+	E2E=1 go test -timeout 20m ./hack/localcluster/ -count=1 -v
+
+.PHONY: test-soak
+test-soak: ## Reliability soak: 25 crash cycles on 250-namespace fan-outs, 20 restarts, a 60 s concurrent writer.
+	RELIABILITY_SOAK=1 KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -timeout 3h -count=1 -v ./test/reliability/...
+
+BENCH_SCALE ?= full
+.PHONY: bench
+bench: | $(LOCALBIN) ## Benchmark Courier against the raw-client limit (BENCH_SCALE=small for a quick run; docs/performance.md).
+	BENCH_SCALE=$(BENCH_SCALE) KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -timeout 45m -count=1 -v -run '^TestBench$$' ./test/bench -args -report=$(LOCALBIN)/bench-report.json
+
+.PHONY: vulncheck
+vulncheck: ## govulncheck (pinned in hack/tools/vuln); needs the Go vulnerability DB (GOVULNDB=file:///... for a mirror).
+	go -C hack/tools/vuln tool govulncheck $(if $(GOVULNDB),-db $(GOVULNDB)) -C $(CURDIR) ./...
+
 .PHONY: lint
 lint: $(GOLANGCI_LINT) ## Run golangci-lint.
 	$(GOLANGCI_LINT) run ./...
@@ -72,6 +89,10 @@ verify: generate manifests ## Fail when generated code or manifests are out of d
 	@go mod tidy && (cd hack/tools && go mod tidy)
 	@git diff --exit-code -- . || { echo "generated files are out of date: run 'make generate manifests' and 'go mod tidy', then commit"; exit 1; }
 	@test -z "$$(git status --porcelain --untracked-files=all -- api config bundle charts)" || { git status --short -- api config bundle charts; echo "untracked generated files"; exit 1; }
+
+.PHONY: localcluster
+localcluster: ## A full local cluster with OLM (kcm, scheduler, kwok nodes); prints a KUBECONFIG, Ctrl-C tears it down.
+	go run ./hack/localcluster/cmd/localcluster up --olm
 
 .PHONY: demo
 demo: ## Local control plane with Courier running and the samples applied (Ctrl-C stops everything).
