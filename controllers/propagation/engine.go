@@ -7,6 +7,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/courier-operator/courier/pkg/reconciler"
 )
@@ -106,6 +107,13 @@ func syncCopies[T reconciler.Object](ctx context.Context, e *engine, s *reconcil
 // cleanupCopies runs when a propagation is deleted: every copy is deleted, or
 // orphaned (management labels removed) under deletionPolicy Orphan.
 func cleanupCopies[T reconciler.Object](ctx context.Context, e *engine, s *reconciler.State[T], v view) error {
+	// A name that is not a valid label value was never stamped on any copy (the API
+	// server rejects such labels), so nothing is left to clean; listing by it would be
+	// rejected on every try and hold the finalizer forever.
+	if errs := validation.IsValidLabelValue(v.ownerName); len(errs) > 0 {
+		forgetMetrics(v.metricName)
+		return nil
+	}
 	policy := copyPolicy{v: v, parallelism: e.opts.ChildParallelism, listLive: true}
 	for _, gvk := range e.kindsOf(v, true) {
 		if !isBuiltinKind(gvk) {
