@@ -7,10 +7,11 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	"github.com/courier-operator/courier/controllers/propagation"
-	"github.com/courier-operator/courier/controllers/rollout"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/courier-operator/courier/controllers/propagation"
+	"github.com/courier-operator/courier/controllers/rollout"
 )
 
 // Options carries the manager-wide settings every controller may need. Feature

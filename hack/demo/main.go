@@ -93,8 +93,10 @@ func run(check bool, timeout time.Duration) error {
 	if err := mgr.Start(); err != nil {
 		return fmt.Errorf("starting courier: %w", err)
 	}
-	mgrDone := make(chan error, 1)
-	go func() { mgrDone <- mgr.Wait() }()
+	// mgrDone closes when the manager exits; mgrErr then holds how it exited.
+	var mgrErr error
+	mgrDone := make(chan struct{})
+	go func() { mgrErr = mgr.Wait(); close(mgrDone) }()
 	defer func() {
 		_ = mgr.Process.Signal(syscall.SIGTERM)
 		select {
@@ -111,7 +113,7 @@ func run(check bool, timeout time.Duration) error {
 	if _, err := os.Stat(filepath.Join(samples, "kustomization.yaml")); err == nil {
 		say("applying config/samples")
 		if out, err := exec.Command(kubectl, "--kubeconfig", kubeconfig, "apply", "-k", samples).CombinedOutput(); err != nil {
-			return fmt.Errorf("applying samples: %v\n%s", err, out)
+			return fmt.Errorf("applying samples: %w\n%s", err, out)
 		}
 	}
 
@@ -132,7 +134,7 @@ func run(check bool, timeout time.Duration) error {
 			if time.Now().After(deadline) {
 				fmt.Print(get())
 				logs, _ := os.ReadFile(logFile.Name())
-				return fmt.Errorf("samples not Ready after %s (last error: %v); courier log:\n%s", timeout, err, tail(logs, 40))
+				return fmt.Errorf("samples not Ready after %s (last error: %w); courier log:\n%s", timeout, err, tail(logs, 40))
 			}
 			time.Sleep(time.Second)
 		}
@@ -157,10 +159,9 @@ Press Ctrl-C to stop everything and remove %s.
 	case <-ctx.Done():
 		say("stopping")
 		return nil
-	case err := <-mgrDone:
-		mgrDone <- err // let the deferred stop see it too
+	case <-mgrDone:
 		logs, _ := os.ReadFile(logFile.Name())
-		return fmt.Errorf("courier exited unexpectedly (%v); log:\n%s", err, tail(logs, 40))
+		return fmt.Errorf("courier exited unexpectedly (%w); log:\n%s", mgrErr, tail(logs, 40))
 	}
 }
 
@@ -170,7 +171,7 @@ func samplesReady(kubectl, kubeconfig string) (bool, error) {
 		"-o", `jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}`).
 		CombinedOutput()
 	if err != nil {
-		return false, fmt.Errorf("%v: %s", err, out)
+		return false, fmt.Errorf("%w: %s", err, out)
 	}
 	lines := strings.Fields(string(out))
 	if len(lines) == 0 {

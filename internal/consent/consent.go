@@ -39,7 +39,7 @@ func Parse(annotations map[string]string) (Consent, error) {
 		}
 		sel, err := labels.Parse(raw)
 		if err != nil {
-			return Consent{}, fmt.Errorf("annotation %s is not a valid label selector: %v", v1alpha1.AnnotationShareWithNamespaceSelector, err)
+			return Consent{}, fmt.Errorf("annotation %s is not a valid label selector: %w", v1alpha1.AnnotationShareWithNamespaceSelector, err)
 		}
 		c.Selector = sel
 	}

@@ -146,7 +146,7 @@ func (p *Process) WaitReady(ctx context.Context) error {
 		}
 		select {
 		case <-p.done:
-			return fmt.Errorf("manager exited before it was ready: %v", p.waitErr)
+			return fmt.Errorf("manager exited before it was ready: %w", p.waitErr)
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for /readyz: %w", ctx.Err())
 		case <-tick.C:

@@ -62,7 +62,7 @@ func waitIdle(ctx context.Context, p *managerproc.Process, minReconciles map[str
 	)
 	for time.Now().Before(deadline) {
 		if p.Exited() {
-			return time.Time{}, fmt.Errorf("courier exited: %v", p.ExitErr())
+			return time.Time{}, fmt.Errorf("courier exited: %w", p.ExitErr())
 		}
 		at := time.Now()
 		m, err := p.Scrape(ctx, idleMetrics...)
@@ -93,7 +93,7 @@ func waitIdle(ctx context.Context, p *managerproc.Process, minReconciles map[str
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-	return time.Time{}, fmt.Errorf("courier not idle within %s (last scrape error: %v)", timeout, lastErr)
+	return time.Time{}, fmt.Errorf("courier not idle within %s (last scrape error: %w)", timeout, lastErr)
 }
 
 // memSampler polls a process's RSS and Go heap while it runs, so the report can

@@ -101,13 +101,6 @@ func (t *tracker) run(ctx context.Context, c client.WithWatch, list client.Objec
 // stop ends the watch.
 func (t *tracker) stop() { t.cancel() }
 
-// count is how many objects matched so far.
-func (t *tracker) count() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.first)
-}
-
 // wait blocks until n objects matched, or the timeout.
 func (t *tracker) wait(ctx context.Context, n int, timeout time.Duration) error {
 	deadline := time.NewTimer(timeout)

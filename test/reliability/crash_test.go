@@ -8,9 +8,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/courier-operator/courier/api/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/courier-operator/courier/api/v1alpha1"
 )
 
 // killAt SIGKILLs m once progress() reaches a random point of the operation (or when
