@@ -26,6 +26,18 @@ var _ = Describe("admission validation", func() {
 		deleteAndWait(ctx, p)
 	})
 
+	It("rejects a name too long to be the copies' label value", func() {
+		p := &v1alpha1.ClusterPropagation{ObjectMeta: metav1.ObjectMeta{Name: strings.Repeat("n", 64)}, Spec: good()}
+		err := admin.Create(ctx, p)
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(ContainSubstring("metadata.name must be at most 63 characters"))
+		pull := &v1alpha1.Propagation{ObjectMeta: metav1.ObjectMeta{Name: strings.Repeat("p", 64), Namespace: "default"},
+			Spec: v1alpha1.PropagationSpec{Sources: good().Sources}}
+		err = admin.Create(ctx, pull)
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(ContainSubstring("metadata.name must be at most 63 characters"))
+	})
+
 	DescribeTable("rejects a bad spec with a message naming the field",
 		func(mutate func(*v1alpha1.ClusterPropagationSpec), wantField, wantMessage string) {
 			spec := good()
