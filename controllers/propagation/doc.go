@@ -9,8 +9,9 @@
 // ConfigMaps are cached by the manager through a label-selected cache
 // (CacheByObject); every other kind is listed from the API server on demand.
 //
-// Memory: Courier never caches Secrets or ConfigMaps it does not manage. Sources are
-// watched as PartialObjectMetadata through a separate metadata-only cache (see
-// internal/metacache, SetupWithManager) because a type has one selector per cache, and the
-// manager's cache for Secrets and ConfigMaps only holds Courier's copies.
+// Memory: Courier never caches Secrets or ConfigMaps it does not manage. The
+// manager's cache for Secrets and ConfigMaps only holds Courier's copies; sources are
+// noticed through the events of the manager's metadata streams (pkg/metastream, see
+// SetupWithManager), which keep nothing of an object but its key, and are read live
+// when a propagation syncs.
 package propagation

@@ -6,12 +6,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
-	"github.com/courier-operator/courier/internal/metacache"
+	"github.com/courier-operator/courier/pkg/metastream"
 	"github.com/courier-operator/courier/pkg/reconciler"
 )
 
@@ -32,11 +32,11 @@ const (
 // SetupWithManager registers the ClusterPropagation and Propagation controllers.
 func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	opts = opts.withDefaults()
-	// Sources are watched through the manager's shared metadata cache: it holds
-	// PartialObjectMetadata (managedFields stripped) and never any data. The
-	// manager's own cache cannot show sources, because it selects Secrets and
-	// ConfigMaps by Courier's copy label (one selector per kind per cache).
-	sources, err := metacache.ForManager(mgr)
+	// Sources are watched through the manager's metadata streams: every Secret and
+	// ConfigMap of the cluster may be a source, but only their events are needed
+	// (sources are read live when a propagation syncs), so none is cached. The
+	// manager's own cache selects Secrets and ConfigMaps by Courier's copy label.
+	sources, err := metastream.ForManager(mgr)
 	if err != nil {
 		return err
 	}
@@ -66,20 +66,20 @@ func indexSources(mgr ctrl.Manager) error {
 // setupCluster declares the ClusterPropagation controller's watches: its copies
 // (label-selected manager cache), namespaces created, relabelled or deleted, and its
 // sources (metadata only); kinds other than Secret/ConfigMap are watched on demand.
-func setupCluster(mgr ctrl.Manager, e *engine, m mapper, sources cache.Cache) error {
+func setupCluster(mgr ctrl.Manager, e *engine, m mapper, sources *metastream.Hub) error {
 	b := clusterReconciler(e).
 		Concurrency(e.opts.MaxConcurrentReconciles).
 		OwnsByLabel(&corev1.Secret{}, v1alpha1.LabelClusterPropagation, reconciler.NamespacedPrimary(false)).
 		OwnsByLabel(&corev1.ConfigMap{}, v1alpha1.LabelClusterPropagation, reconciler.NamespacedPrimary(false)).
 		Watches(&corev1.Namespace{}, m.clusterForNamespace, reconciler.WithPredicates(predicate.LabelChangedPredicate{})).
-		Watches(&corev1.Secret{}, m.clusterForSource(secretGVK), reconciler.MetadataOnly(), reconciler.FromCache(sources)).
-		Watches(&corev1.ConfigMap{}, m.clusterForSource(configMapGVK), reconciler.MetadataOnly(), reconciler.FromCache(sources))
+		Watches(&corev1.Secret{}, m.clusterForSource(secretGVK), reconciler.FromStream(sources)).
+		Watches(&corev1.ConfigMap{}, m.clusterForSource(configMapGVK), reconciler.FromStream(sources))
 	if err := b.Complete(mgr); err != nil {
 		return err
 	}
 	c := b.Controller()
 	e.kinds.onNewKind(func(gvk schema.GroupVersionKind) error {
-		return c.Watch(reconciler.MetadataWatch(sources, gvk, withCopies(m.clusterForSource(gvk), v1alpha1.LabelClusterPropagation, false)))
+		return c.Watch(sources.Source(gvk, handler.EnqueueRequestsFromMapFunc(withCopies(m.clusterForSource(gvk), v1alpha1.LabelClusterPropagation, false))))
 	})
 	return nil
 }
@@ -87,20 +87,20 @@ func setupCluster(mgr ctrl.Manager, e *engine, m mapper, sources cache.Cache) er
 // setupPull declares the Propagation controller's watches: its copies, the
 // namespaces holding Propagations (consent by selector depends on their labels),
 // and its sources (metadata only).
-func setupPull(mgr ctrl.Manager, e *engine, m mapper, sources cache.Cache) error {
+func setupPull(mgr ctrl.Manager, e *engine, m mapper, sources *metastream.Hub) error {
 	b := pullReconciler(e).
 		Concurrency(e.opts.MaxConcurrentReconciles).
 		OwnsByLabel(&corev1.Secret{}, v1alpha1.LabelPropagation, reconciler.NamespacedPrimary(true)).
 		OwnsByLabel(&corev1.ConfigMap{}, v1alpha1.LabelPropagation, reconciler.NamespacedPrimary(true)).
 		Watches(&corev1.Namespace{}, m.pullForNamespace, reconciler.WithPredicates(predicate.LabelChangedPredicate{})).
-		Watches(&corev1.Secret{}, m.pullForSource(secretGVK), reconciler.MetadataOnly(), reconciler.FromCache(sources)).
-		Watches(&corev1.ConfigMap{}, m.pullForSource(configMapGVK), reconciler.MetadataOnly(), reconciler.FromCache(sources))
+		Watches(&corev1.Secret{}, m.pullForSource(secretGVK), reconciler.FromStream(sources)).
+		Watches(&corev1.ConfigMap{}, m.pullForSource(configMapGVK), reconciler.FromStream(sources))
 	if err := b.Complete(mgr); err != nil {
 		return err
 	}
 	c := b.Controller()
 	e.kinds.onNewKind(func(gvk schema.GroupVersionKind) error {
-		return c.Watch(reconciler.MetadataWatch(sources, gvk, withCopies(m.pullForSource(gvk), v1alpha1.LabelPropagation, true)))
+		return c.Watch(sources.Source(gvk, handler.EnqueueRequestsFromMapFunc(withCopies(m.pullForSource(gvk), v1alpha1.LabelPropagation, true))))
 	})
 	return nil
 }

@@ -17,9 +17,9 @@
 // while the operator was down is seen as a difference on start and rolls once, and
 // several changes inside the coalescing window roll once.
 //
-// ConfigMaps and Secrets are watched metadata-only through the manager's shared
-// metadata cache (internal/metacache; the manager's own cache for those types is
-// label-selected for Courier's copies), and a field index on the cached workloads
+// ConfigMaps and Secrets are watched through the manager's metadata streams
+// (pkg/metastream: events only, nothing cached; the manager's own cache for those
+// types is label-selected for Courier's copies), and a field index on the cached workloads
 // maps an event on an object to the workloads that consume it. Because a metadata watch fires for every change, including
 // label-only ones, decisions compare content hashes, never resourceVersions.
 //

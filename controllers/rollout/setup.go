@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/courier-operator/courier/internal/metacache"
+	"github.com/courier-operator/courier/pkg/metastream"
 )
 
 // RBAC: workloads are read from the (label-selected) cache and patched with
@@ -22,8 +22,8 @@ import (
 
 // CacheByObject returns the manager cache entries this package needs: only workloads
 // that opted in (courier.dev/rollout-on-change=true) are cached. ConfigMaps and
-// Secrets are not in the manager's cache for this controller: it watches their
-// metadata through the manager's shared metadata cache (internal/metacache).
+// Secrets are not in the manager's cache for this controller: it streams their
+// events (pkg/metastream) without caching them.
 func CacheByObject() map[client.Object]cache.ByObject {
 	optIn := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{LabelOptIn: "true"})}
 	return map[client.Object]cache.ByObject{
@@ -35,10 +35,10 @@ func CacheByObject() map[client.Object]cache.ByObject {
 
 // SetupWithManager registers one controller per workload kind (Deployment,
 // StatefulSet, DaemonSet), all built from the same generic declaration and sharing
-// one syncer and the manager's metadata cache.
+// one syncer and the manager's metadata streams.
 func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	r := newSyncer(opts)
-	inputs, err := metacache.ForManager(mgr)
+	inputs, err := metastream.ForManager(mgr)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 }
 
 // setupKind registers the field index and the controller for one workload kind.
-func setupKind[T client.Object](mgr ctrl.Manager, r *syncer, inputs cache.Cache, k workloadKind[T]) error {
+func setupKind[T client.Object](mgr ctrl.Manager, r *syncer, inputs *metastream.Hub, k workloadKind[T]) error {
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), k.newObj(), inputsIndex, k.indexInputs); err != nil {
 		return fmt.Errorf("indexing %s inputs: %w", k.name, err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -18,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 )
 
 // Builder declares a controller: its primary type, its steps, what it watches.
@@ -59,6 +61,7 @@ type watchOptions struct {
 	predicates   []predicate.Predicate
 	namespaced   *bool
 	cache        cache.Cache
+	stream       EventStream
 }
 
 // WatchOption configures a watch declared on a Builder.
@@ -73,12 +76,27 @@ func MetadataOnly() WatchOption { return func(o *watchOptions) { o.metadataOnly 
 // Use it when the manager's cache cannot show the objects: a cache has one label or
 // field selector per kind (Courier's manager cache selects ConfigMaps and Secrets by
 // its copy label), so watching every ConfigMap or Secret needs a cache of its own,
-// such as the shared metadata cache of internal/metacache. With MetadataOnly the
+// such as a metadata-only cache of its own (or, to cache nothing, see FromStream). With MetadataOnly the
 // watch asks c for PartialObjectMetadata of the object's kind (derived from the
 // scheme), so the map function receives *metav1.PartialObjectMetadata; without it,
 // c is asked for the typed object. c must be started by the manager (a cache
-// runnable, as metacache.ForManager returns), or the watch never syncs.
+// runnable: one with a GetCache method), or the watch never syncs.
 func FromCache(c cache.Cache) WatchOption { return func(o *watchOptions) { o.cache = c } }
+
+// EventStream delivers the events of every object of a kind without caching the
+// objects (metastream.Hub implements it).
+type EventStream interface {
+	Source(gvk schema.GroupVersionKind, h handler.EventHandler) source.SyncingSource
+}
+
+// FromStream watches the object's kind through s instead of a cache: the map
+// function receives *metav1.PartialObjectMetadata, and no object of the kind is kept
+// in memory. Use it for kinds with many objects the controller does not otherwise
+// read from a cache, e.g. every Secret of the cluster when only a few are sources
+// (see pkg/metastream for how its events differ from an informer's). It cannot be
+// combined with WithPredicates: a stream has no previous state for predicates to
+// compare.
+func FromStream(s EventStream) WatchOption { return func(o *watchOptions) { o.stream = s } }
 
 // WithPredicates filters the events of a watch.
 func WithPredicates(p ...predicate.Predicate) WatchOption {
@@ -247,6 +265,17 @@ func (b *Builder[T]) Complete(mgr ctrl.Manager) error {
 			h = handler.EnqueueRequestsFromMapFunc(LabelMapper(w.labelKey, *namespaced))
 		case watchMapped:
 			h = handler.EnqueueRequestsFromMapFunc(w.mapFn)
+		}
+		if w.opts.stream != nil {
+			if len(w.opts.predicates) > 0 || w.opts.cache != nil {
+				return fmt.Errorf("reconciler %s: a FromStream watch of %T takes no predicates and no cache", b.name, w.obj)
+			}
+			gvk, err := apiutil.GVKForObject(w.obj, mgr.GetScheme())
+			if err != nil {
+				return fmt.Errorf("reconciler %s: kind of the streamed watch on %T: %w", b.name, w.obj, err)
+			}
+			bld = bld.WatchesRawSource(w.opts.stream.Source(gvk, h))
+			continue
 		}
 		if w.opts.cache != nil {
 			src, err := kindSource(w.opts.cache, mgr.GetScheme(), w.obj, w.opts.metadataOnly, h, w.opts.predicates...)

@@ -57,21 +57,26 @@
 // desired. Steady state makes no write: the default Matches is a subset compare, so
 // fields defaulted by the server never trigger an update.
 //
-// # Watching through another cache
+// # Watching what the manager's cache does not hold
 //
 // A cache has one label or field selector per kind, and Courier's manager cache
-// selects ConfigMaps and Secrets by Courier's copy label. To watch every ConfigMap
-// or Secret, watch through another cache (the shared metadata cache of
-// internal/metacache) with FromCache, metadata-only:
+// selects ConfigMaps and Secrets by Courier's copy label. To be told about every
+// ConfigMap or Secret without caching them, watch through a metadata stream
+// (pkg/metastream) with FromStream; the map function receives
+// *metav1.PartialObjectMetadata:
 //
-//	meta, _ := metacache.ForManager(mgr)
+//	hub, _ := metastream.ForManager(mgr)
 //	b := reconciler.For(...).
-//		Watches(&corev1.Secret{}, mapFn, reconciler.MetadataOnly(), reconciler.FromCache(meta))
+//		Watches(&corev1.Secret{}, mapFn, reconciler.FromStream(hub))
 //	err := b.Complete(mgr)
 //
 // Kinds only known at run time are watched through the controller Complete built:
 //
-//	b.Controller().Watch(reconciler.MetadataWatch(meta, gvk, mapFn))
+//	b.Controller().Watch(hub.Source(gvk, handler.EnqueueRequestsFromMapFunc(mapFn)))
+//
+// To watch through another cache instead (when the controller also reads the objects
+// from it), use FromCache, with MetadataOnly for a metadata cache, and MetadataWatch
+// for kinds known at run time.
 //
 // # Testing
 //
