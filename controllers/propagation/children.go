@@ -122,7 +122,8 @@ func childSet[T reconciler.Object, C client.Object](p copyPolicy, name string, n
 		// the source would never be removed from its copies.
 		HashAnnotation: v1alpha1.AnnotationCopyHash,
 		// Server-side apply cannot remove a field another manager added: copies
-		// that must stay byte-identical are repaired with a full-object Update.
+		// that must stay byte-identical are repaired with a full-object Update (and
+		// created with one POST, no read before it).
 		Exact: exact,
 	}
 }

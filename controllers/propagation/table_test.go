@@ -73,10 +73,10 @@ func TestClusterPropagationReconcile(t *testing.T) {
 	key := types.NamespacedName{Name: "p"}
 	h.Run(t, []reconcilertest.Case[*v1alpha1.ClusterPropagation]{
 		{
-			Name:          "fan-out: one apply per target namespace, one status write",
+			Name:          "fan-out: one create per target namespace, one status write",
 			Objects:       world(srcSecret("src", "creds"), cprop("p", secretRef("src", "creds"))),
 			Key:           key,
-			ExpectWrites:  &reconcilertest.Calls{Apply: 2, StatusPatch: 1},
+			ExpectWrites:  &reconcilertest.Calls{Create: 2, StatusPatch: 1},
 			ExpectOutcome: reconciler.OutcomeDone,
 			ExpectEvents:  []string{"Normal Synced", "Normal Succeeded"},
 			Verify: func(t *testing.T, env *reconcilertest.Env, p *v1alpha1.ClusterPropagation, _ reconcilertest.Result) {
@@ -162,7 +162,7 @@ func TestPropagationReconcileConsent(t *testing.T) {
 				s.Annotations = map[string]string{v1alpha1.AnnotationShareWithNamespaces: "team-*"}
 			})),
 			Key:           key,
-			ExpectWrites:  &reconcilertest.Calls{Apply: 1, StatusPatch: 1},
+			ExpectWrites:  &reconcilertest.Calls{Create: 1, StatusPatch: 1},
 			ExpectOutcome: reconciler.OutcomeDone,
 			ExpectConditions: []metav1.Condition{
 				{Type: "Ready", Status: metav1.ConditionTrue, Reason: reconciler.ReasonSucceeded, ObservedGeneration: 1},

@@ -58,7 +58,8 @@ type ChildAction string
 
 // Child actions reported in a ChildReport.
 const (
-	// ChildCreated: the child did not exist and was applied.
+	// ChildCreated: the child did not exist and was created (applied, or with Exact
+	// POSTed).
 	ChildCreated ChildAction = "Created"
 	// ChildUpdated: the child differed (or was adopted/overwritten) and was applied.
 	ChildUpdated ChildAction = "Updated"
@@ -141,10 +142,16 @@ func (r ChildReport) filter(a ChildAction) []ChildOutcome {
 // namespace) in line with the primary. It is a Step.
 //
 // Each reconcile lists the actual children by Labels (and Namespace), computes the
-// desired ones, and for each desired child: absent → server-side apply (create);
-// owned and Matches (and Exact, if set) → nothing; owned and different → server-side
-// apply, or one full-object Update with Exact; present but not owned → OnConflict. Owned children no longer desired are pruned. Writes run in
-// parallel (Parallelism). A steady state makes no write.
+// desired ones, and for each desired child:
+//   - not listed → read through the uncached Reader, then server-side apply
+//     (create) if absent; with Exact, ONE Create (POST) instead, and the read only
+//     when the POST finds the name taken (AlreadyExists);
+//   - owned and Matches (and Exact, if set) → nothing;
+//   - owned and different → server-side apply, or one full-object Update with Exact;
+//   - present but not owned → OnConflict.
+//
+// Owned children no longer desired are pruned. Writes run in parallel
+// (Parallelism). A steady state makes no write.
 //
 // Conflicts are reported as a NotReady fact (ReasonChildConflict), children failing
 // with a non-retryable error (invalid, bad request) as NotReady (ReasonChildFailed);
@@ -154,8 +161,8 @@ func (r ChildReport) filter(a ChildAction) []ChildOutcome {
 type ChildSet[T client.Object, C client.Object] struct {
 	// Name of the step (metrics, State.Children).
 	Name string
-	// FieldOwner is the server-side apply field manager, e.g. "courier". Defaults to
-	// the controller name.
+	// FieldOwner is the field manager of every write (server-side apply, and the
+	// Create and Update of Exact), e.g. "courier". Defaults to the controller name.
 	FieldOwner string
 	// NewList returns an empty list of children, e.g. &corev1.SecretList{} or an
 	// UnstructuredList with its GVK set.
@@ -203,8 +210,17 @@ type ChildSet[T client.Object, C client.Object] struct {
 	// not match, or matches but is not exact, the ChildSet repairs it with ONE
 	// full-object Update (PUT with the live resourceVersion, field manager
 	// FieldOwner) instead of an apply; a conflict (stale cache, concurrent writer) is
-	// a transient failure retried by the next reconcile. Creates, adoptions and
-	// overwrites still use server-side apply.
+	// a transient failure retried by the next reconcile.
+	//
+	// With Exact a missing child is created with ONE Create (POST of the desired
+	// object, field manager FieldOwner, operation Update in managedFields) instead
+	// of a read and a server-side apply: a POST never overwrites, so the read
+	// happens only when the POST fails with AlreadyExists, and the object found is
+	// then handled as without Exact (ours but not yet in the list → repaired; not
+	// ours → OnConflict). Such children carry no Apply managedFields entry; that is
+	// fine, because Exact (not the default Matches' managedFields check) is what
+	// removes fields no longer desired. Adoptions and overwrites (OnConflict) still
+	// use server-side apply.
 	//
 	// The Update keeps live's lifecycle metadata (uid, resourceVersion,
 	// creationTimestamp, finalizers, ownerReferences, managedFields, deletion
@@ -374,11 +390,28 @@ func (w *childWork[T, C]) sync(ctx context.Context, k childKey, d C, gvk schema.
 	if has {
 		return w.repair(ctx, k, d, gvk, live)
 	}
-	// Not among the owned children: look at the API server (not the cache, which may
-	// be label-filtered or stale) before creating, so an unmanaged object is never
+	// Not among the owned children, which come from a cache that may be
+	// label-filtered or stale: an unmanaged object with this name must never be
 	// overwritten by accident.
+	if w.cs.Exact != nil {
+		// Wholly owned children: one POST of the desired object. A POST never
+		// overwrites, so only when the name is taken (AlreadyExists) is the object
+		// read and looked at below.
+		if o, exists := w.create(ctx, k, d, gvk); !exists {
+			return o
+		}
+	}
+	// Look at the API server (the uncached reader) before writing. Without Exact a
+	// missing child is created with server-side apply, so that FieldOwner owns its
+	// fields as an apply manager (later applies then remove fields no longer
+	// desired).
 	existing, err := w.get(ctx, k, d, gvk)
 	if apierrors.IsNotFound(err) {
+		if w.cs.Exact != nil {
+			// The POST found the name taken, and the object is gone by now: a
+			// concurrent delete; the next reconcile creates the child.
+			return failed(k, fmt.Errorf("%s %s was deleted while being created: %w", gvk.Kind, k, err))
+		}
 		return w.apply(ctx, k, d, gvk, true, ChildCreated)
 	}
 	if err != nil {
@@ -512,6 +545,52 @@ func (w *childWork[T, C]) matches(d, live C) bool {
 		return w.cs.Matches(d, live)
 	}
 	return DefaultMatches(d, live, w.cs.fieldOwner(w.s))
+}
+
+// create POSTs the desired child (see ChildSet.Exact). exists is true, and the
+// outcome empty, when an object with the child's name already exists: the caller
+// then reads it and decides.
+func (w *childWork[T, C]) create(ctx context.Context, k childKey, d C, gvk schema.GroupVersionKind) (o ChildOutcome, exists bool) {
+	obj, err := w.creation(d, gvk)
+	if err != nil {
+		return failed(k, err), false
+	}
+	err = w.s.Client.Create(ctx, obj, client.FieldOwner(w.cs.fieldOwner(w.s)))
+	switch {
+	case apierrors.IsAlreadyExists(err):
+		w.metric("create", "exists")
+		return ChildOutcome{}, true
+	case err != nil:
+		w.metric("create", resultOf(err))
+		w.s.Log.V(1).Info("creating child failed", "child", k.String(), "kind", gvk.Kind, "error", err.Error())
+		return failed(k, err), false
+	}
+	w.metric("create", "success")
+	w.s.Log.V(1).Info("child created", "child", k.String(), "kind", gvk.Kind)
+	return ChildOutcome{Key: k, Action: ChildCreated}, false
+}
+
+// creation builds the object sent by create: the apply payload (desired without
+// server-populated metadata and status) as a fresh object of d's Go type, so d is
+// never modified by the response.
+func (w *childWork[T, C]) creation(d C, gvk schema.GroupVersionKind) (C, error) {
+	var zero C
+	want, err := applyPayload(d, gvk)
+	if err != nil {
+		return zero, err
+	}
+	obj, err := w.newChild(d, gvk)
+	if err != nil {
+		return zero, err
+	}
+	if u, ok := any(obj).(*unstructured.Unstructured); ok {
+		u.Object = want.Object
+		return obj, nil
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(want.Object, obj); err != nil {
+		return zero, err
+	}
+	return obj, nil
 }
 
 // get reads the object with the desired child's name through the uncached reader.

@@ -104,13 +104,157 @@ func equalMaps(a, b map[string]string) bool {
 	return true
 }
 
-// TestChildSetExactCreatesWithApply: an absent child is still created by apply.
-func TestChildSetExactCreatesWithApply(t *testing.T) {
+// TestChildSetExactCreatesWithOnePost: an absent child of an Exact set is created
+// with one Create (POST), under FieldOwner: no read of it, no apply.
+func TestChildSetExactCreatesWithOnePost(t *testing.T) {
+	var owners []string
+	funcs := interceptor.Funcs{Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+		co := &client.CreateOptions{}
+		co.ApplyOptions(opts)
+		owners = append(owners, co.FieldManager)
+		return c.Create(ctx, obj, opts...)
+	}}
+	h := harness(controllerWith(exactSet()))
+	env := h.NewEnv([]client.Object{withFinalizer(widget("w", blue, "a", "b", "c"))}, funcs)
+	if r := h.Reconcile(t, env, wKey); r.Err != nil || r.Outcome != reconciler.OutcomeDone {
+		t.Fatalf("reconcile: %v", r.Err)
+	}
+	// The one Get is the primary's.
+	if c := env.Counter.Calls(); c != (rt.Calls{Get: 1, List: 1, Create: 3, StatusPatch: 1}) {
+		t.Fatalf("calls: %s", c)
+	}
+	if len(owners) != 3 || owners[0] != "courier" || owners[1] != "courier" || owners[2] != "courier" {
+		t.Errorf("field managers of the creates = %v", owners)
+	}
+	for _, ns := range []string{"a", "b", "c"} {
+		cm := getCM(t, env, ns)
+		if cm == nil || !equalMaps(cm.Data, blue) || !equalMaps(cm.Labels, map[string]string{widgetLabel: "w"}) {
+			t.Errorf("configmap in %s = %+v", ns, cm)
+		}
+	}
+	w := &Widget{}
+	_ = env.Fake.Get(context.Background(), wKey, w)
+	if w.Status.Synced != 3 {
+		t.Errorf("synced = %d", w.Status.Synced)
+	}
+	env.Counter.Reset()
+	if r := h.Reconcile(t, env, wKey); r.Err != nil || env.Counter.Calls().Writes() != 0 {
+		t.Fatalf("not steady after create: %v %s", r.Err, env.Counter.Calls())
+	}
+}
+
+// TestChildSetExactCreateFindsObject: when the POST finds the name taken, the object
+// is read and handled as before: an unmanaged one by OnConflict (skip leaves it
+// alone, adopt and overwrite apply), an owned one the list did not show is repaired.
+func TestChildSetExactCreateFindsObject(t *testing.T) {
+	stale := func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) {
+		cs.Lister = func(s *reconciler.State[*Widget]) client.Reader { return emptyLister{} }
+	}
+	for _, tc := range []struct {
+		name       string
+		live       *corev1.ConfigMap
+		mut        func(*reconciler.ChildSet[*Widget, *corev1.ConfigMap])
+		action     reconciler.ConflictAction
+		wantCalls  rt.Calls
+		wantAction reconciler.ChildAction
+		wantReason string
+		wantData   string
+		wantLabel  string
+	}{
+		{name: "unmanaged, skip", live: unmanagedCM("a", map[string]string{"color": "theirs"}), action: reconciler.ConflictSkip,
+			wantCalls:  rt.Calls{Get: 2, List: 1, Create: 1, StatusPatch: 1},
+			wantAction: reconciler.ChildConflict, wantReason: reconciler.ReasonUnmanaged, wantData: "theirs"},
+		{name: "unmanaged, adopt", live: unmanagedCM("a", blue), action: reconciler.ConflictAdopt,
+			wantCalls:  rt.Calls{Get: 2, List: 1, Create: 1, Apply: 1, StatusPatch: 1},
+			wantAction: reconciler.ChildUpdated, wantData: "blue", wantLabel: "w"},
+		{name: "unmanaged, overwrite", live: unmanagedCM("a", map[string]string{"color": "theirs"}), action: reconciler.ConflictOverwrite,
+			wantCalls:  rt.Calls{Get: 2, List: 1, Create: 1, Apply: 1, StatusPatch: 1},
+			wantAction: reconciler.ChildUpdated, wantData: "blue", wantLabel: "w"},
+		// (The stale lister's List is not counted.)
+		{name: "owned, not listed yet", live: ownedCM("a", blue), mut: stale,
+			wantCalls:  rt.Calls{Get: 2, Create: 1, StatusPatch: 1},
+			wantAction: reconciler.ChildUnchanged, wantData: "blue", wantLabel: "w"},
+		{name: "owned, not listed yet, drifted", live: tampered("a", map[string]string{"color": "blue"}), mut: stale,
+			wantCalls:  rt.Calls{Get: 2, Create: 1, Update: 1, StatusPatch: 1},
+			wantAction: reconciler.ChildUpdated, wantData: "blue", wantLabel: "w"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var report reconciler.ChildReport
+			asked := 0
+			cs := exactSet()
+			cs.OnConflict = func(ctx context.Context, s *reconciler.State[*Widget], desired, live *corev1.ConfigMap) reconciler.ConflictAction {
+				asked++
+				return tc.action
+			}
+			if tc.mut != nil {
+				tc.mut(&cs)
+			}
+			h := harness(controllerWith(cs, reconciler.Sync("inspect", func(ctx context.Context, s *reconciler.State[*Widget]) error {
+				report = s.Children("configmaps")
+				return nil
+			})))
+			env := h.NewEnv([]client.Object{withFinalizer(widget("w", blue, "a")), tc.live}, interceptor.Funcs{})
+			before := getCM(t, env, "a")
+			if r := h.Reconcile(t, env, wKey); r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			if c := env.Counter.Calls(); c != tc.wantCalls {
+				t.Errorf("calls:\n got  %s\n want %s", c, tc.wantCalls)
+			}
+			if got := report.Outcomes[0]; got.Action != tc.wantAction || got.Reason != tc.wantReason {
+				t.Errorf("outcome = %+v", got)
+			}
+			wantAsked := 1
+			if tc.mut != nil {
+				wantAsked = 0
+			}
+			if asked != wantAsked {
+				t.Errorf("OnConflict asked %d times, want %d", asked, wantAsked)
+			}
+			cm := getCM(t, env, "a")
+			if cm.Data["color"] != tc.wantData || cm.Labels[widgetLabel] != tc.wantLabel {
+				t.Errorf("configmap = %v %v", cm.Labels, cm.Data)
+			}
+			if tc.wantCalls.Writes() == 1 && cm.ResourceVersion != before.ResourceVersion {
+				t.Errorf("object written: resourceVersion %s -> %s", before.ResourceVersion, cm.ResourceVersion)
+			}
+		})
+	}
+}
+
+// TestChildSetExactCreateFailures: a failed POST is a failed child (transient, or
+// permanent for an invalid object), and a name found taken by a POST but gone when
+// read (a concurrent delete) is a transient failure, never an apply.
+func TestChildSetExactCreateFailures(t *testing.T) {
+	gr := schema.GroupResource{Resource: "configmaps"}
+	createErr := func(err error) interceptor.Funcs {
+		return interceptor.Funcs{Create: func(context.Context, client.WithWatch, client.Object, ...client.CreateOption) error { return err }}
+	}
+	harness(controllerWith(exactSet())).RunCase(t, rt.Case[*Widget]{
+		Objects:           []client.Object{withFinalizer(widget("w", blue, "a"))},
+		Funcs:             createErr(apierrors.NewServiceUnavailable("try later")),
+		Key:               wKey,
+		ExpectWrites:      &rt.Calls{Create: 1, StatusPatch: 1},
+		ExpectOutcome:     reconciler.OutcomeTransient,
+		ExpectErrContains: "try later",
+	})
 	harness(controllerWith(exactSet())).RunCase(t, rt.Case[*Widget]{
 		Objects:       []client.Object{withFinalizer(widget("w", blue, "a"))},
+		Funcs:         createErr(apierrors.NewInvalid(schema.GroupKind{Kind: "ConfigMap"}, "widget-w", nil)),
 		Key:           wKey,
-		ExpectWrites:  &rt.Calls{Apply: 1, StatusPatch: 1},
+		ExpectWrites:  &rt.Calls{Create: 1, StatusPatch: 1},
 		ExpectOutcome: reconciler.OutcomeDone,
+		ExpectConditions: []metav1.Condition{
+			cond(reconciler.ConditionReady, metav1.ConditionFalse, reconciler.ReasonChildFailed, 1),
+		},
+	})
+	harness(controllerWith(exactSet())).RunCase(t, rt.Case[*Widget]{
+		Objects:           []client.Object{withFinalizer(widget("w", blue, "a"))},
+		Funcs:             createErr(apierrors.NewAlreadyExists(gr, "widget-w")),
+		Key:               wKey,
+		ExpectWrites:      &rt.Calls{Create: 1, StatusPatch: 1},
+		ExpectOutcome:     reconciler.OutcomeTransient,
+		ExpectErrContains: "deleted while being created",
 	})
 }
 
@@ -142,7 +286,8 @@ func TestChildSetWithoutExactKeepsExtras(t *testing.T) {
 	})
 }
 
-// TestChildSetExactUnstructured: Exact works for unstructured children too.
+// TestChildSetExactUnstructured: Exact works for unstructured children too (repair
+// and create).
 func TestChildSetExactUnstructured(t *testing.T) {
 	gvk := schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}
 	cs := reconciler.ChildSet[*Widget, *unstructured.Unstructured]{
@@ -154,11 +299,15 @@ func TestChildSetExactUnstructured(t *testing.T) {
 		},
 		Labels: func(w *Widget) map[string]string { return map[string]string{widgetLabel: w.Name} },
 		Desired: func(ctx context.Context, s *reconciler.State[*Widget]) ([]*unstructured.Unstructured, error) {
-			u := &unstructured.Unstructured{Object: map[string]any{"data": map[string]any{"color": "blue"}}}
-			u.SetGroupVersionKind(gvk)
-			u.SetNamespace("a")
-			u.SetName("widget-w")
-			return []*unstructured.Unstructured{u}, nil
+			var out []*unstructured.Unstructured
+			for _, ns := range []string{"a", "b"} {
+				u := &unstructured.Unstructured{Object: map[string]any{"data": map[string]any{"color": "blue"}}}
+				u.SetGroupVersionKind(gvk)
+				u.SetNamespace(ns)
+				u.SetName("widget-w")
+				out = append(out, u)
+			}
+			return out, nil
 		},
 		Exact: func(d, l *unstructured.Unstructured) bool { return reconciler.DefaultExact(d, l) },
 	}
@@ -170,11 +319,15 @@ func TestChildSetExactUnstructured(t *testing.T) {
 	if r := h.Reconcile(t, env, wKey); r.Err != nil {
 		t.Fatal(r.Err)
 	}
-	if c := env.Counter.Calls(); c.Update != 1 || c.Apply != 0 {
+	// "a" is repaired with an Update, "b" created with a Create.
+	if c := env.Counter.Calls(); c.Update != 1 || c.Create != 1 || c.Apply != 0 {
 		t.Fatalf("writes: %s", c)
 	}
 	if cm := getCM(t, env, "a"); len(cm.Data) != 1 || cm.Labels["added"] != "" {
 		t.Errorf("not repaired: %v %v", cm.Data, cm.Labels)
+	}
+	if cm := getCM(t, env, "b"); cm == nil || !equalMaps(cm.Data, blue) || cm.Labels[widgetLabel] != "w" {
+		t.Errorf("not created: %+v", cm)
 	}
 	env.Counter.Reset()
 	if r := h.Reconcile(t, env, wKey); r.Err != nil || env.Counter.Calls().Writes() != 0 {

@@ -17,7 +17,7 @@ var (
 	}, []string{"controller", "step", "outcome"})
 	childOperations = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "courier_child_operations_total",
-		Help: "Writes made by ChildSet steps, by verb (apply, delete, orphan) and result (success, error, conflict).",
+		Help: "Writes made by ChildSet steps, by verb (create, apply, update, delete, orphan; get for failed reads) and result (success, error, conflict; exists for a create that found the name taken).",
 	}, []string{"controller", "step", "verb", "result"})
 	notReadyFacts = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "courier_reconcile_not_ready_total",

@@ -30,12 +30,12 @@ var used = map[string]string{
 	"courier.dev/clusterpropagations/status:patch": "Status().Patch (pkg/reconciler/reconcile.go)",
 	"courier.dev/propagations/status:patch":        "Status().Patch (pkg/reconciler/reconcile.go)",
 	// Sources are read directly, copies are cached (label-selected) and metadata
-	// watched; copies are applied (SSA: patch, and create when the copy is new, which
-	// the API server authorizes separately), orphaned with a merge patch, pruned.
-	"/secrets:get": "source Get", "/secrets:list": "cache, selector sources", "/secrets:watch": "cache",
-	"/secrets:create": "SSA apply that creates", "/secrets:patch": "SSA apply, orphan patch", "/secrets:delete": "prune",
-	"/configmaps:get": "source Get", "/configmaps:list": "cache, selector sources", "/configmaps:watch": "cache",
-	"/configmaps:create": "SSA apply that creates", "/configmaps:patch": "SSA apply, orphan patch", "/configmaps:delete": "prune",
+	// watched; new copies are created with one POST (ChildSet.Exact), adopted or
+	// overwritten with SSA (patch), orphaned with a merge patch, pruned.
+	"/secrets:get": "source Get, name taken on create", "/secrets:list": "cache, selector sources", "/secrets:watch": "cache",
+	"/secrets:create": "Create of a new copy", "/secrets:patch": "SSA adopt/overwrite, orphan patch", "/secrets:delete": "prune",
+	"/configmaps:get": "source Get, name taken on create", "/configmaps:list": "cache, selector sources", "/configmaps:watch": "cache",
+	"/configmaps:create": "Create of a new copy", "/configmaps:patch": "SSA adopt/overwrite, orphan patch", "/configmaps:delete": "prune",
 	"/namespaces:get": "cache", "/namespaces:list": "cache", "/namespaces:watch": "cache",
 	"events.k8s.io/events:create": "event recorder", "events.k8s.io/events:patch": "event recorder (series)",
 	"authorization.k8s.io/selfsubjectaccessreviews:create": "extra-kind access check (controllers/propagation/kinds.go)",
