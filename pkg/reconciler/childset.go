@@ -387,17 +387,20 @@ type childWork[T client.Object, C client.Object] struct {
 }
 
 func (w *childWork[T, C]) sync(ctx context.Context, k childKey, d C, gvk schema.GroupVersionKind, live C, has bool) ChildOutcome {
+	ck := creationKey{set: w.cs.Name, gvk: gvk, key: k}
 	if has {
+		w.s.created.seen(ck)
 		return w.repair(ctx, k, d, gvk, live)
 	}
 	// Not among the owned children, which come from a cache that may be
 	// label-filtered or stale: an unmanaged object with this name must never be
 	// overwritten by accident.
-	if w.cs.Exact != nil {
+	if w.cs.Exact != nil && !w.s.created.pending(ck) {
 		// Wholly owned children: one POST of the desired object. A POST never
 		// overwrites, so only when the name is taken (AlreadyExists) is the object
-		// read and looked at below.
-		if o, exists := w.create(ctx, k, d, gvk); !exists {
+		// read and looked at below. A child this reconciler created a moment ago
+		// that the cache does not show yet is read instead (creationMemos).
+		if o, exists := w.create(ctx, ck, d); !exists {
 			return o
 		}
 	}
@@ -408,6 +411,13 @@ func (w *childWork[T, C]) sync(ctx context.Context, k childKey, d C, gvk schema.
 	existing, err := w.get(ctx, k, d, gvk)
 	if apierrors.IsNotFound(err) {
 		if w.cs.Exact != nil {
+			if w.s.created.pending(ck) {
+				// Created by us, deleted since: create it again.
+				w.s.created.seen(ck)
+				if o, exists := w.create(ctx, ck, d); !exists {
+					return o
+				}
+			}
 			// The POST found the name taken, and the object is gone by now: a
 			// concurrent delete; the next reconcile creates the child.
 			return failed(k, fmt.Errorf("%s %s was deleted while being created: %w", gvk.Kind, k, err))
@@ -550,7 +560,8 @@ func (w *childWork[T, C]) matches(d, live C) bool {
 // create POSTs the desired child (see ChildSet.Exact). exists is true, and the
 // outcome empty, when an object with the child's name already exists: the caller
 // then reads it and decides.
-func (w *childWork[T, C]) create(ctx context.Context, k childKey, d C, gvk schema.GroupVersionKind) (o ChildOutcome, exists bool) {
+func (w *childWork[T, C]) create(ctx context.Context, ck creationKey, d C) (o ChildOutcome, exists bool) {
+	k, gvk := ck.key, ck.gvk
 	obj, err := w.creation(d, gvk)
 	if err != nil {
 		return failed(k, err), false
@@ -566,6 +577,7 @@ func (w *childWork[T, C]) create(ctx context.Context, k childKey, d C, gvk schem
 		return failed(k, err), false
 	}
 	w.metric("create", "success")
+	w.s.created.created(ck)
 	w.s.Log.V(1).Info("child created", "child", k.String(), "kind", gvk.Kind)
 	return ChildOutcome{Key: k, Action: ChildCreated}, false
 }

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	ctrlreconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/courier-operator/courier/pkg/reconciler"
 	rt "github.com/courier-operator/courier/pkg/reconciler/reconcilertest"
@@ -362,5 +363,65 @@ func TestExtraField(t *testing.T) {
 				t.Error("DefaultExact disagrees with ExtraField")
 			}
 		})
+	}
+}
+
+// staleLister is a cache that has not shown any child yet.
+type staleLister struct{}
+
+func (staleLister) Get(context.Context, client.ObjectKey, client.Object, ...client.GetOption) error {
+	return apierrors.NewNotFound(schema.GroupResource{Resource: "configmaps"}, "")
+}
+
+func (staleLister) List(context.Context, client.ObjectList, ...client.ListOption) error { return nil }
+
+// TestChildSetExactStaleCacheAfterCreate: a reconcile that runs before the cache shows
+// the children the previous reconcile created (their create events enqueue the
+// primary at once) reads them instead of POSTing again; a child deleted meanwhile is
+// created again. Once the cache shows them, nothing is read.
+func TestChildSetExactStaleCacheAfterCreate(t *testing.T) {
+	stale := true
+	cs := exactSet()
+	cs.Lister = func(s *reconciler.State[*Widget]) client.Reader {
+		if stale {
+			return staleLister{}
+		}
+		return s.Client
+	}
+	h := harness(controllerWith(cs))
+	env := h.NewEnv([]client.Object{withFinalizer(widget("w", blue, "a", "b"))}, interceptor.Funcs{})
+	r, err := h.Controller().BuildWith(env.Deps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func() {
+		t.Helper()
+		env.Counter.Reset()
+		if _, err := r.Reconcile(context.Background(), ctrlreconcile.Request{NamespacedName: wKey}); err != nil {
+			t.Fatalf("reconcile: %v", err)
+		}
+	}
+	run()
+	if c := env.Counter.Calls(); c.Create != 2 {
+		t.Fatalf("first reconcile: %s", c)
+	}
+	run()
+	if c := env.Counter.Calls(); c != (rt.Calls{Get: 3}) {
+		t.Fatalf("stale cache after our creates: %s, want the primary's and one GET per child, no write", c)
+	}
+	if err := env.Fake.Delete(context.Background(), getCM(t, env, "b")); err != nil {
+		t.Fatal(err)
+	}
+	run()
+	if c := env.Counter.Calls(); c != (rt.Calls{Get: 3, Create: 1}) {
+		t.Fatalf("child deleted before the cache showed it: %s, want it read and created again", c)
+	}
+	if getCM(t, env, "b") == nil {
+		t.Fatal("the deleted child was not created again")
+	}
+	stale = false
+	run()
+	if c := env.Counter.Calls(); c != (rt.Calls{Get: 1, List: 1}) {
+		t.Fatalf("cache caught up: %s, want the primary's GET and the LIST only", c)
 	}
 }

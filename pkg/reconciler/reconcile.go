@@ -29,6 +29,9 @@ type primaryReconciler[T client.Object] struct {
 	// written remembers, per primary, the status this reconciler last wrote (see
 	// statusMemo).
 	written statusMemos
+	// created remembers children created and not yet seen in the cache (see
+	// creationMemos).
+	created creationMemos
 }
 
 // Reconcile runs one reconcile of the primary named by req: get, run the steps,
@@ -62,6 +65,7 @@ func (r *primaryReconciler[T]) Reconcile(ctx context.Context, req reconcile.Requ
 		controller: r.name,
 		scheme:     r.deps.Scheme,
 		recorder:   r.deps.Recorder,
+		created:    &r.created,
 	}
 
 	stepErr := r.steps.Reconcile(ctx, s)
