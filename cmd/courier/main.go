@@ -3,9 +3,12 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -171,7 +174,9 @@ func run(c config) error {
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding health check: %w", err)
 	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+	// Ready means the caches have synced: a replica that would reconcile from
+	// empty caches (and a rollout that would send it traffic-free work) is not.
+	if err := mgr.AddReadyzCheck("caches", cachesSynced(mgr.GetCache())); err != nil {
 		return fmt.Errorf("adding readiness check: %w", err)
 	}
 
@@ -184,6 +189,19 @@ func run(c config) error {
 	}
 	log.Info("courier stopped cleanly")
 	return nil
+}
+
+// cachesSynced is a readiness check that passes once every informer of c has
+// synced. It waits at most a second per probe.
+func cachesSynced(c cache.Cache) healthz.Checker {
+	return func(req *http.Request) error {
+		ctx, cancel := context.WithTimeout(req.Context(), time.Second)
+		defer cancel()
+		if !c.WaitForCacheSync(ctx) {
+			return errors.New("caches have not synced yet")
+		}
+		return nil
+	}
 }
 
 // splitList parses a comma-separated flag value, ignoring blanks.

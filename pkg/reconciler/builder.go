@@ -235,7 +235,9 @@ func (b *Builder[T]) BuildWith(deps Deps) (reconcile.TypedReconciler[reconcile.R
 
 // Complete builds the reconciler and registers it, with its watches, in the manager.
 // The controller it creates is then available from Controller, to add watches for
-// kinds discovered at run time.
+// kinds discovered at run time. The informers of the primary and of every watch on
+// the manager's cache are created at once, so they sync with the manager's cache
+// (before leader election) and a readiness check on that cache covers them.
 func (b *Builder[T]) Complete(mgr ctrl.Manager) error {
 	r, err := b.Build(mgr)
 	if err != nil {
@@ -248,6 +250,7 @@ func (b *Builder[T]) Complete(mgr ctrl.Manager) error {
 	if b.concurrency > 0 {
 		bld = bld.WithOptions(controller.Options{MaxConcurrentReconciles: b.concurrency})
 	}
+	cached := []client.Object{primary} // watched through the manager's cache
 	for _, w := range b.watches {
 		var h handler.EventHandler
 		switch w.kind {
@@ -289,14 +292,32 @@ func (b *Builder[T]) Complete(mgr ctrl.Manager) error {
 		if len(w.opts.predicates) > 0 {
 			opts = append(opts, builder.WithPredicates(w.opts.predicates...))
 		}
+		watched := w.obj
 		if w.opts.metadataOnly {
 			opts = append(opts, builder.OnlyMetadata)
+			gvk, err := apiutil.GVKForObject(w.obj, mgr.GetScheme())
+			if err != nil {
+				return fmt.Errorf("reconciler %s: kind of the metadata-only watch on %T: %w", b.name, w.obj, err)
+			}
+			watched = metadataOf(gvk)
 		}
 		bld = bld.Watches(w.obj, h, opts...)
+		cached = append(cached, watched)
 	}
 	c, err := bld.Build(r)
 	if err != nil {
 		return err
+	}
+	// Create the informers now rather than when the controller starts (after leader
+	// election): they start and sync with the manager's cache, on every replica, so
+	// a readiness check on the cache (WaitForCacheSync) means this controller can
+	// start at once, and a new leader starts warm. Best effort: a kind the API
+	// server cannot map yet (a CRD not installed) gets its informer when the
+	// controller starts, as without this.
+	for _, obj := range cached {
+		if _, err := mgr.GetCache().GetInformer(context.Background(), obj, cache.BlockUntilSynced(false)); err != nil {
+			mgr.GetLogger().WithValues("controller", b.name).V(1).Info("informer not created ahead of the controller", "type", fmt.Sprintf("%T", obj), "error", err.Error())
+		}
 	}
 	b.ctrl = c
 	return nil
