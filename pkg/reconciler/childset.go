@@ -387,19 +387,19 @@ type childWork[T client.Object, C client.Object] struct {
 }
 
 func (w *childWork[T, C]) sync(ctx context.Context, k childKey, d C, gvk schema.GroupVersionKind, live C, has bool) ChildOutcome {
-	ck := creationKey{set: w.cs.Name, gvk: gvk, key: k}
+	ck := childRef{set: w.cs.Name, gvk: gvk, key: k}
 	if has {
-		w.s.created.seen(ck)
-		return w.repair(ctx, k, d, gvk, live)
+		w.s.children.seen(ck)
+		return w.repair(ctx, ck, d, live)
 	}
 	// Not among the owned children, which come from a cache that may be
 	// label-filtered or stale: an unmanaged object with this name must never be
 	// overwritten by accident.
-	if w.cs.Exact != nil && !w.s.created.pending(ck) {
+	if w.cs.Exact != nil && !w.s.children.pending(ck) {
 		// Wholly owned children: one POST of the desired object. A POST never
 		// overwrites, so only when the name is taken (AlreadyExists) is the object
 		// read and looked at below. A child this reconciler created a moment ago
-		// that the cache does not show yet is read instead (creationMemos).
+		// that the cache does not show yet is read instead (childMemos).
 		if o, exists := w.create(ctx, ck, d); !exists {
 			return o
 		}
@@ -411,9 +411,9 @@ func (w *childWork[T, C]) sync(ctx context.Context, k childKey, d C, gvk schema.
 	existing, err := w.get(ctx, k, d, gvk)
 	if apierrors.IsNotFound(err) {
 		if w.cs.Exact != nil {
-			if w.s.created.pending(ck) {
+			if w.s.children.pending(ck) {
 				// Created by us, deleted since: create it again.
-				w.s.created.seen(ck)
+				w.s.children.seen(ck)
 				if o, exists := w.create(ctx, ck, d); !exists {
 					return o
 				}
@@ -430,7 +430,7 @@ func (w *childWork[T, C]) sync(ctx context.Context, k childKey, d C, gvk schema.
 	}
 	if hasLabels(existing, w.labels) {
 		// Ours, but the cache has not caught up yet.
-		return w.repair(ctx, k, d, gvk, existing)
+		return w.repair(ctx, ck, d, existing)
 	}
 	action := ConflictSkip
 	if w.cs.OnConflict != nil {
@@ -454,7 +454,13 @@ func (w *childWork[T, C]) sync(ctx context.Context, k childKey, d C, gvk schema.
 
 // repair brings an owned child in line: nothing if it matches (and, with Exact, is
 // exact), else one write: an Update with Exact, an apply otherwise.
-func (w *childWork[T, C]) repair(ctx context.Context, k childKey, d C, gvk schema.GroupVersionKind, live C) ChildOutcome {
+func (w *childWork[T, C]) repair(ctx context.Context, ck childRef, d C, live C) ChildOutcome {
+	k, gvk := ck.key, ck.gvk
+	if h := w.cs.HashAnnotation; h != "" && d.GetAnnotations()[h] == live.GetAnnotations()[h] &&
+		w.s.children.ours(ck, live.GetResourceVersion()) {
+		// live is what our last write left, for this same desired state (childMemos).
+		return ChildOutcome{Key: k, Action: ChildUnchanged}
+	}
 	matches := w.matches(d, live)
 	if matches && (w.cs.Exact == nil || w.cs.Exact(d, live)) {
 		return ChildOutcome{Key: k, Action: ChildUnchanged}
@@ -467,13 +473,14 @@ func (w *childWork[T, C]) repair(ctx context.Context, k childKey, d C, gvk schem
 		w.s.Log.V(1).Info("child differs from its desired state", "child", k.String(), "kind", gvk.Kind, "field", field)
 	}
 	if w.cs.Exact != nil {
-		return w.replace(ctx, k, d, gvk, live)
+		return w.replace(ctx, ck, d, live)
 	}
 	return w.apply(ctx, k, d, gvk, true, ChildUpdated)
 }
 
 // replace writes desired over live with a full-object Update (see ChildSet.Exact).
-func (w *childWork[T, C]) replace(ctx context.Context, k childKey, d C, gvk schema.GroupVersionKind, live C) ChildOutcome {
+func (w *childWork[T, C]) replace(ctx context.Context, ck childRef, d C, live C) ChildOutcome {
+	k, gvk := ck.key, ck.gvk
 	obj, err := w.replacement(d, gvk, live)
 	if err != nil {
 		return failed(k, err)
@@ -484,6 +491,7 @@ func (w *childWork[T, C]) replace(ctx context.Context, k childKey, d C, gvk sche
 		return failed(k, err)
 	}
 	w.metric("update", "success")
+	w.s.children.wrote(ck, obj.GetResourceVersion(), false)
 	w.s.Log.V(1).Info("child replaced", "child", k.String(), "kind", gvk.Kind)
 	return ChildOutcome{Key: k, Action: ChildUpdated}
 }
@@ -491,6 +499,14 @@ func (w *childWork[T, C]) replace(ctx context.Context, k childKey, d C, gvk sche
 // replacement builds the object sent by replace: live's lifecycle metadata and
 // status, everything else from desired.
 func (w *childWork[T, C]) replacement(d C, gvk schema.GroupVersionKind, live C) (C, error) {
+	if obj, ok := typedReplacement(d, live); ok {
+		return obj, nil
+	}
+	return w.unstructuredReplacement(d, gvk, live)
+}
+
+// unstructuredReplacement is replacement for any child, through unstructured maps.
+func (w *childWork[T, C]) unstructuredReplacement(d C, gvk schema.GroupVersionKind, live C) (C, error) {
 	var zero C
 	want, err := applyPayload(d, gvk)
 	if err != nil {
@@ -514,8 +530,8 @@ func (w *childWork[T, C]) replacement(d C, gvk schema.GroupVersionKind, live C) 
 	if md == nil {
 		md = map[string]any{}
 	}
-	md["labels"] = withReserved(want.GetLabels(), live.GetLabels())
-	md["annotations"] = withReserved(want.GetAnnotations(), live.GetAnnotations())
+	md["labels"] = stringMap(withReserved(want.GetLabels(), live.GetLabels()))
+	md["annotations"] = stringMap(withReserved(want.GetAnnotations(), live.GetAnnotations()))
 	out["metadata"] = md
 	obj, err := w.newChild(d, gvk)
 	if err != nil {
@@ -533,9 +549,9 @@ func (w *childWork[T, C]) replacement(d C, gvk schema.GroupVersionKind, live C) 
 }
 
 // withReserved returns want plus the keys of live in Kubernetes-reserved domains
-// that want does not set, as an unstructured map (nil when empty).
-func withReserved(want, live map[string]string) map[string]any {
-	out := make(map[string]any, len(want))
+// that want does not set (nil when empty).
+func withReserved(want, live map[string]string) map[string]string {
+	out := make(map[string]string, len(want))
 	for k, v := range want {
 		out[k] = v
 	}
@@ -550,9 +566,26 @@ func withReserved(want, live map[string]string) map[string]any {
 	return out
 }
 
+// stringMap is m as an unstructured value (nil when m is).
+func stringMap(m map[string]string) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
 func (w *childWork[T, C]) matches(d, live C) bool {
 	if w.cs.Matches != nil {
 		return w.cs.Matches(d, live)
+	}
+	if h := w.cs.HashAnnotation; h != "" && d.GetAnnotations()[h] != live.GetAnnotations()[h] {
+		// The desired state changed since live was written (or someone changed the
+		// hash): a write is due, no need to compare every field.
+		return false
 	}
 	return DefaultMatches(d, live, w.cs.fieldOwner(w.s))
 }
@@ -560,7 +593,7 @@ func (w *childWork[T, C]) matches(d, live C) bool {
 // create POSTs the desired child (see ChildSet.Exact). exists is true, and the
 // outcome empty, when an object with the child's name already exists: the caller
 // then reads it and decides.
-func (w *childWork[T, C]) create(ctx context.Context, ck creationKey, d C) (o ChildOutcome, exists bool) {
+func (w *childWork[T, C]) create(ctx context.Context, ck childRef, d C) (o ChildOutcome, exists bool) {
 	k, gvk := ck.key, ck.gvk
 	obj, err := w.creation(d, gvk)
 	if err != nil {
@@ -577,7 +610,7 @@ func (w *childWork[T, C]) create(ctx context.Context, ck creationKey, d C) (o Ch
 		return failed(k, err), false
 	}
 	w.metric("create", "success")
-	w.s.created.created(ck)
+	w.s.children.wrote(ck, obj.GetResourceVersion(), true)
 	w.s.Log.V(1).Info("child created", "child", k.String(), "kind", gvk.Kind)
 	return ChildOutcome{Key: k, Action: ChildCreated}, false
 }
@@ -586,6 +619,14 @@ func (w *childWork[T, C]) create(ctx context.Context, ck creationKey, d C) (o Ch
 // server-populated metadata and status) as a fresh object of d's Go type, so d is
 // never modified by the response.
 func (w *childWork[T, C]) creation(d C, gvk schema.GroupVersionKind) (C, error) {
+	if obj, ok := typedCreation(d); ok {
+		return obj, nil
+	}
+	return w.unstructuredCreation(d, gvk)
+}
+
+// unstructuredCreation is creation for any child, through its apply payload.
+func (w *childWork[T, C]) unstructuredCreation(d C, gvk schema.GroupVersionKind) (C, error) {
 	var zero C
 	want, err := applyPayload(d, gvk)
 	if err != nil {
@@ -684,6 +725,7 @@ func (w *childWork[T, C]) prune(ctx context.Context, k childKey, l C) ChildOutco
 		}
 		w.metric("orphan", "success")
 		w.s.Log.V(1).Info("child orphaned", "child", k.String())
+		w.forget(k, l)
 		return ChildOutcome{Key: k, Action: ChildOrphaned}
 	default:
 		uid := l.GetUID()
@@ -697,7 +739,15 @@ func (w *childWork[T, C]) prune(ctx context.Context, k childKey, l C) ChildOutco
 		}
 		w.metric("delete", "success")
 		w.s.Log.V(1).Info("child deleted", "child", k.String())
+		w.forget(k, l)
 		return ChildOutcome{Key: k, Action: ChildDeleted}
+	}
+}
+
+// forget drops what is remembered of a pruned child.
+func (w *childWork[T, C]) forget(k childKey, l C) {
+	if gvk, err := apiutil.GVKForObject(l, w.s.scheme); err == nil {
+		w.s.children.forget(childRef{set: w.cs.Name, gvk: gvk, key: k})
 	}
 }
 

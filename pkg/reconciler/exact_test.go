@@ -425,3 +425,58 @@ func TestChildSetExactStaleCacheAfterCreate(t *testing.T) {
 		t.Fatalf("cache caught up: %s, want the primary's GET and the LIST only", c)
 	}
 }
+
+// TestChildSetExactRemembersItsWrites: a child whose resourceVersion is the one our
+// last write produced, with the desired hash, is not compared again; a child
+// changed since is; a new reconciler (a restart) compares everything once.
+func TestChildSetExactRemembersItsWrites(t *testing.T) {
+	compares := 0
+	cs := exactSet()
+	cs.HashAnnotation = "test.courier.dev/hash"
+	exactFn := cs.Exact
+	cs.Exact = func(d, l *corev1.ConfigMap) bool { compares++; return exactFn(d, l) }
+	h := harness(controllerWith(cs))
+	env := h.NewEnv([]client.Object{withFinalizer(widget("w", blue, "a", "b"))}, interceptor.Funcs{})
+	build := func() func() rt.Calls {
+		r, err := h.Controller().BuildWith(env.Deps())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func() rt.Calls {
+			t.Helper()
+			env.Counter.Reset()
+			compares = 0
+			if _, err := r.Reconcile(context.Background(), ctrlreconcile.Request{NamespacedName: wKey}); err != nil {
+				t.Fatalf("reconcile: %v", err)
+			}
+			return env.Counter.Calls()
+		}
+	}
+	run := build()
+	if c := run(); c.Create != 2 {
+		t.Fatalf("first reconcile: %s", c)
+	}
+	if c := run(); c.Writes() != 0 || compares != 0 {
+		t.Fatalf("children as our creates left them: %s, %d compares; want no write and no compare", c, compares)
+	}
+	a := getCM(t, env, "a")
+	a.Data["added"] = "by hand"
+	if err := env.Fake.Update(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	if c := run(); c.Update != 1 || c.Writes() != 1 || compares != 1 {
+		// The hand edit kept the hash but moved the resourceVersion: a is compared
+		// (and repaired), b is still ours.
+		t.Fatalf("one child edited by hand: %s, %d compares; want one update and a's compare only", c, compares)
+	}
+	if got := getCM(t, env, "a"); got.Data["added"] != "" {
+		t.Fatalf("the added key stayed: %v", got.Data)
+	}
+	if c := run(); c.Writes() != 0 || compares != 0 {
+		t.Fatalf("after the repair: %s, %d compares; want none", c, compares)
+	}
+	restarted := build()
+	if c := restarted(); c.Writes() != 0 || compares != 2 {
+		t.Fatalf("a new reconciler: %s, %d compares; want 2 compares and no write", c, compares)
+	}
+}

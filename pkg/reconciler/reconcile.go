@@ -29,9 +29,9 @@ type primaryReconciler[T client.Object] struct {
 	// written remembers, per primary, the status this reconciler last wrote (see
 	// statusMemo).
 	written statusMemos
-	// created remembers children created and not yet seen in the cache (see
-	// creationMemos).
-	created creationMemos
+	// children remembers this reconciler's last write of each child (see
+	// childMemos).
+	children childMemos
 }
 
 // Reconcile runs one reconcile of the primary named by req: get, run the steps,
@@ -56,6 +56,7 @@ func (r *primaryReconciler[T]) Reconcile(ctx context.Context, req reconcile.Requ
 		}
 		return reconcile.Result{}, err
 	}
+	r.written.rebase(req.NamespacedName, obj)
 	original := obj.DeepCopyObject().(T)
 	s := &State[T]{
 		Object:     obj,
@@ -65,7 +66,7 @@ func (r *primaryReconciler[T]) Reconcile(ctx context.Context, req reconcile.Requ
 		controller: r.name,
 		scheme:     r.deps.Scheme,
 		recorder:   r.deps.Recorder,
-		created:    &r.created,
+		children:   &r.children,
 	}
 
 	stepErr := r.steps.Reconcile(ctx, s)
@@ -234,7 +235,9 @@ func (r *primaryReconciler[T]) writeStatus(ctx context.Context, original, curren
 	if string(patch) == "{}" {
 		return false, nil
 	}
-	from := original.GetResourceVersion()
+	// The cache may show the primary as this reconcile found it, or as its own
+	// earlier writes left it (a finalizer added): both are older than this write.
+	from := []string{original.GetResourceVersion(), current.GetResourceVersion()}
 	if err := r.deps.Client.Status().Patch(ctx, current, client.RawPatch(types.MergePatchType, patch)); err != nil {
 		r.written.forget(key)
 		return false, err

@@ -29,7 +29,7 @@ type State[T client.Object] struct {
 	controller string
 	scheme     *runtime.Scheme
 	recorder   events.EventRecorder
-	created    *creationMemos // nil outside a reconciler: nothing remembered
+	children   *childMemos // nil outside a reconciler: nothing remembered
 
 	mu       sync.Mutex
 	notReady *fact

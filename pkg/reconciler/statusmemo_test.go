@@ -182,3 +182,96 @@ func TestStatusMemoForgottenOnDelete(t *testing.T) {
 		t.Fatalf("after delete: %s", c)
 	}
 }
+
+// TestStaleCacheKeptFieldNotReverted: a status field a reconcile keeps rather than
+// recomputes (like a last-sync time, set only when children were written) is not
+// reverted by a reconcile that starts from the cached primary as it was before our
+// own write, and no status is written again.
+func TestStaleCacheKeptFieldNotReverted(t *testing.T) {
+	cs := configMapSet()
+	h := harness(func() *reconciler.Builder[*Widget] {
+		return reconciler.For("widget", func() *Widget { return &Widget{} }).
+			Steps(reconciler.Finalizer("finalizer", testFinalizer, cs.Release), cs.Step()).
+			Status(func(ctx context.Context, s *reconciler.State[*Widget]) {
+				r := s.Children(cs.Name)
+				s.Object.Status.Synced = r.Synced()
+				if r.Count(reconciler.ChildCreated)+r.Count(reconciler.ChildUpdated) > 0 {
+					s.Object.Status.LastWrite++
+				}
+			})
+	})
+	env := h.NewEnv([]client.Object{withFinalizer(widget("w", blue, "a"))}, interceptor.Funcs{})
+	stale := &staleReads{}
+	deps := env.Deps()
+	deps.Client = interceptor.NewClient(env.Client, stale.funcs())
+	r, err := h.Controller().BuildWith(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := &Widget{}
+	if err := env.Fake.Get(context.Background(), wKey, before); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: wKey}); err != nil {
+		t.Fatal(err)
+	}
+	stale.primary = before // the cache has not shown the status write
+	env.Counter.Reset()
+	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: wKey}); err != nil {
+		t.Fatal(err)
+	}
+	if c := env.Counter.Calls().WritesOnly(); c != (rt.Calls{}) {
+		t.Errorf("a reconcile from the stale primary wrote: %s", c)
+	}
+	got := &Widget{}
+	if err := env.Fake.Get(context.Background(), wKey, got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.LastWrite != 1 || got.Status.Synced != 1 {
+		t.Errorf("status = %+v, want lastWrite 1 and synced 1", got.Status)
+	}
+}
+
+// TestStaleCacheAfterOwnFinalizerPatch: the first reconcile of a new primary adds
+// the finalizer (one resourceVersion) and then writes status (the next). A reconcile
+// that reads the primary as the finalizer patch left it still reads it from before
+// the status write: nothing is written again and no event repeats.
+func TestStaleCacheAfterOwnFinalizerPatch(t *testing.T) {
+	var afterFinalizer *Widget
+	funcs := interceptor.Funcs{SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+		if afterFinalizer == nil {
+			afterFinalizer = &Widget{}
+			if err := c.Get(ctx, wKey, afterFinalizer); err != nil {
+				return err
+			}
+		}
+		return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+	}}
+	h := harness(controllerWith(configMapSet()))
+	env := h.NewEnv([]client.Object{widget("w", blue, "a")}, funcs)
+	stale := &staleReads{}
+	deps := env.Deps()
+	deps.Client = interceptor.NewClient(env.Client, stale.funcs())
+	r, err := h.Controller().BuildWith(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: wKey}); err != nil {
+		t.Fatal(err)
+	}
+	if afterFinalizer == nil || len(afterFinalizer.Finalizers) == 0 || afterFinalizer.Status.Synced != 0 {
+		t.Fatalf("primary before the status write: %+v", afterFinalizer)
+	}
+	stale.primary = afterFinalizer
+	env.Counter.Reset()
+	env.Recorder.Reset()
+	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: wKey}); err != nil {
+		t.Fatal(err)
+	}
+	if c := env.Counter.Calls().WritesOnly(); c != (rt.Calls{}) {
+		t.Errorf("a reconcile from the finalizer-patched primary wrote: %s", c)
+	}
+	if ev := env.Recorder.Events(); len(ev) != 0 {
+		t.Errorf("events repeated: %v", ev)
+	}
+}

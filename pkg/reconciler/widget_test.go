@@ -28,6 +28,9 @@ type WidgetStatus struct {
 	ObservedGeneration int64              `json:"observedGeneration,omitempty"`
 	Conditions         []metav1.Condition `json:"conditions,omitempty"`
 	Synced             int                `json:"synced,omitempty"`
+	// LastWrite counts reconciles that wrote a child: like a lastSyncTime, it is
+	// kept, not recomputed, by a reconcile that writes nothing.
+	LastWrite int `json:"lastWrite,omitempty"`
 }
 
 func (w *Widget) GetConditions() []metav1.Condition  { return w.Status.Conditions }
@@ -49,6 +52,7 @@ func (w *Widget) DeepCopy() *Widget {
 	}
 	out.Status.ObservedGeneration = w.Status.ObservedGeneration
 	out.Status.Synced = w.Status.Synced
+	out.Status.LastWrite = w.Status.LastWrite
 	for _, c := range w.Status.Conditions {
 		out.Status.Conditions = append(out.Status.Conditions, *c.DeepCopy())
 	}

@@ -1,0 +1,125 @@
+package reconciler
+
+import (
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// creationTTL bounds how long a creation counts as pending: far longer than a cache
+// takes to show a write, short enough that a memo outliving its purpose (the child
+// was deleted before the cache ever showed it) costs one extra read for a minute.
+const creationTTL = time.Minute
+
+// maxChildMemos bounds the memory of the memos: past it they are dropped, which
+// only costs full compares and reads until they are rebuilt.
+const maxChildMemos = 100_000
+
+// childRef names one child of one ChildSet.
+type childRef struct {
+	set string
+	gvk schema.GroupVersionKind
+	key types.NamespacedName
+}
+
+// childMemo is what a reconciler remembers of its last write of one child.
+type childMemo struct {
+	// created is when the child was created, until the cache shows it (zero after).
+	created time.Time
+	// rv is the resourceVersion the API server gave the child in answer to that
+	// write: the child as it is then, defaults and mutations included.
+	rv string
+}
+
+// childMemos remember, per child, the reconciler's last write (Exact ChildSets with
+// a HashAnnotation, see childWork.sync and childWork.repair). Two costs go away:
+//
+//   - A reconcile that runs before the cache shows a child the previous one created
+//     (the child's own create event enqueues the primary at once) would POST it
+//     again and get AlreadyExists, a failed write. While a creation is pending, a
+//     child missing from the cache is read (GET) instead.
+//   - A cached child whose resourceVersion is the one our write produced, and whose
+//     hash annotation is the desired one, is exactly what we wrote for the current
+//     desired state: no field-by-field compare is needed. That makes the reconciles
+//     triggered by a fan-out's own events cheap, and means a field an admission
+//     webhook adds on our write is accepted rather than fought.
+//
+// Memory is one entry per child written by this process (bounded by
+// maxChildMemos); an entry goes when the child is pruned.
+type childMemos struct {
+	mu sync.Mutex
+	m  map[childRef]childMemo
+}
+
+// pending reports whether ref was created less than creationTTL ago and not seen in
+// the cache since.
+func (c *childMemos) pending(ref childRef) bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := c.m[ref]
+	if m.created.IsZero() {
+		return false
+	}
+	if time.Since(m.created) >= creationTTL {
+		m.created = time.Time{}
+		c.m[ref] = m
+		return false
+	}
+	return true
+}
+
+// wrote records a successful write of ref that left it at resourceVersion rv; a
+// create also marks the creation pending.
+func (c *childMemos) wrote(ref childRef, rv string, create bool) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxChildMemos {
+		c.m = map[childRef]childMemo{}
+	}
+	m := childMemo{rv: rv}
+	if create {
+		m.created = time.Now()
+	}
+	c.m[ref] = m
+}
+
+// seen records that the cache shows ref: its creation is no longer pending.
+func (c *childMemos) seen(ref childRef) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m, ok := c.m[ref]; ok && !m.created.IsZero() {
+		m.created = time.Time{}
+		c.m[ref] = m
+	}
+}
+
+// ours reports whether resourceVersion rv of ref is the result of our last write.
+func (c *childMemos) ours(ref childRef, rv string) bool {
+	if c == nil || rv == "" {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[ref].rv == rv
+}
+
+// forget drops ref (pruned, or gone).
+func (c *childMemos) forget(ref childRef) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, ref)
+}
