@@ -74,8 +74,9 @@ func Start(o Options) (*Process, error) {
 	cmd := exec.Command(o.Binary, args...)
 	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+o.Kubeconfig), o.Env...)
 	// Its own process group, so a Ctrl-C on the test does not reach it before the
-	// test's cleanup stops it in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// test's cleanup stops it in order; killed with the test binary if that dies
+	// first (a panic, a go test timeout), so no manager outlives its test.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	p := &Process{
 		cmd: cmd, metricsAddr: metricsAddr, probeAddr: probeAddr, done: make(chan struct{}),
 		http: &http.Client{Timeout: 10 * time.Second},
