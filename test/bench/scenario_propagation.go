@@ -8,8 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
@@ -28,21 +26,16 @@ type propagationResult struct {
 	BaselineCreate   latency            `json:"baseline_create"`
 	BaselineUpdate   latency            `json:"baseline_update"`
 	BaselineAccounts map[string]float64 `json:"baseline_unattributed_writes"`
-	// ApplyCreate and ApplyUpdate are a second, informative baseline: the same
-	// copies written with server-side apply (what Courier uses) instead of
-	// POST/PUT, separating the API server's cost of SSA from Courier's own.
-	ApplyCreate   latency            `json:"ssa_baseline_create"`
-	ApplyUpdate   latency            `json:"ssa_baseline_update"`
-	Fanout        latency            `json:"fanout"`
-	FanoutWrites  map[string]float64 `json:"fanout_writes"`
-	Update        latency            `json:"update"`
-	UpdateWrites  map[string]float64 `json:"update_writes"`
-	NewNamespaces latency            `json:"new_namespaces"`
-	NewNSWrites   map[string]float64 `json:"new_namespaces_writes"`
-	SteadyS       float64            `json:"steady_state_s"`
-	SteadyWrites  map[string]float64 `json:"steady_state_writes"`
-	RestartIdleS  float64            `json:"restart_to_idle_s"`
-	RestartWrites map[string]float64 `json:"restart_writes"`
+	Fanout           latency            `json:"fanout"`
+	FanoutWrites     map[string]float64 `json:"fanout_writes"`
+	Update           latency            `json:"update"`
+	UpdateWrites     map[string]float64 `json:"update_writes"`
+	NewNamespaces    latency            `json:"new_namespaces"`
+	NewNSWrites      map[string]float64 `json:"new_namespaces_writes"`
+	SteadyS          float64            `json:"steady_state_s"`
+	SteadyWrites     map[string]float64 `json:"steady_state_writes"`
+	RestartIdleS     float64            `json:"restart_to_idle_s"`
+	RestartWrites    map[string]float64 `json:"restart_writes"`
 }
 
 // propagation runs scenarios 1 (fan-out), 2 (update), 3 (new namespaces),
@@ -93,19 +86,6 @@ func (x *run) propagation(ctx context.Context, cp *controlPlane, runner courierR
 	if err != nil {
 		return fmt.Errorf("baseline update: %w", err)
 	}
-	// The same writes as server-side apply, like Courier makes them.
-	applySel := client.MatchingLabels{benchLabel: "baseline-apply"}
-	applyAll := func(data map[string][]byte) error {
-		return parallel(ctx, n, par, func(ctx context.Context, i int) error {
-			return applySecret(ctx, cp.c, secret(nsName(i), "baseline-apply", "baseline-apply", data))
-		})
-	}
-	if res.ApplyCreate, err = timed(ctx, cp, secretDataIs(v1), applySel, n, wait, func() error { return applyAll(v1) }); err != nil {
-		return fmt.Errorf("SSA baseline create: %w", err)
-	}
-	if res.ApplyUpdate, err = timed(ctx, cp, secretDataIs(v2), applySel, n, wait, func() error { return applyAll(v2) }); err != nil {
-		return fmt.Errorf("SSA baseline update: %w", err)
-	}
 	// Accounting check: with no Courier running, the API server's writes minus the
 	// driver's must be zero, or write attribution below is wrong.
 	unattributed, err := bw.end(ctx)
@@ -152,7 +132,7 @@ func (x *run) propagation(ctx context.Context, cp *controlPlane, runner courierR
 		return err
 	}
 	res.FanoutWrites = fw.byKey()
-	x.copyRows("1. fan-out", "time to all copies", res.Fanout, res.BaselineCreate, res.ApplyCreate, "fan-out time", n, fw, "create")
+	x.copyRows("1. fan-out", "time to all copies", res.Fanout, res.BaselineCreate, "fan-out time", n, fw, "create")
 
 	// 2. Update.
 	x.logf("propagation: update of the source")
@@ -178,7 +158,7 @@ func (x *run) propagation(ctx context.Context, cp *controlPlane, runner courierR
 		return err
 	}
 	res.UpdateWrites = uw.byKey()
-	x.copyRows("2. update", "time to all copies updated", res.Update, res.BaselineUpdate, res.ApplyUpdate, "update time", n, uw, "update")
+	x.copyRows("2. update", "time to all copies updated", res.Update, res.BaselineUpdate, "update time", n, uw, "update")
 
 	// 3. New namespaces.
 	x.logf("propagation: %d new matching namespaces at once", m)
@@ -258,12 +238,10 @@ func (x *run) propagation(ctx context.Context, cp *controlPlane, runner courierR
 }
 
 // copyRows adds the rows and budgets of a timed copy scenario (fan-out, update).
-func (x *run) copyRows(scenario, metric string, c, base, ssa latency, budgetName string, n int, w writeCounts, verb string) {
+func (x *run) copyRows(scenario, metric string, c, base latency, budgetName string, n int, w writeCounts, verb string) {
 	r := x.r
 	label, q := ratio(c.TotalS, base.TotalS)
 	r.row(scenario, fmt.Sprintf("%s, %d namespaces (total)", metric, n), secs(c.TotalS), secs(base.TotalS), label)
-	ssaLabel, _ := ratio(c.TotalS, ssa.TotalS)
-	r.row(scenario, "same, against a raw client using server-side apply (informative)", secs(c.TotalS), secs(ssa.TotalS), ssaLabel)
 	r.row(scenario, "per namespace p50 / p99", fmt.Sprintf("%s / %s", secs(c.P50S), secs(c.P99S)),
 		fmt.Sprintf("%s / %s", secs(base.P50S), secs(base.P99S)), "")
 	copyWrites := w.total("secrets", "*")
@@ -272,21 +250,6 @@ func (x *run) copyRows(scenario, metric string, c, base, ssa latency, budgetName
 	r.budget(timeBudget(scenario+": "+budgetName, q, x.cfg.CheckTimes))
 	r.budget(exactBudget(scenario+": writes to copies", copyWrites, float64(n),
 		fmt.Sprintf("exactly one %s per copy expected; Secret writes: %s", verb, secretWrites(w))))
-}
-
-// applySecret writes s with server-side apply under the field manager "bench".
-func applySecret(ctx context.Context, c client.Client, s *corev1.Secret) error {
-	s.APIVersion, s.Kind = "v1", "Secret"
-	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(s)
-	if err != nil {
-		return err
-	}
-	delete(u, "status")
-	if md, ok := u["metadata"].(map[string]any); ok {
-		delete(md, "creationTimestamp")
-	}
-	return c.Apply(ctx, client.ApplyConfigurationFromUnstructured(&unstructured.Unstructured{Object: u}),
-		client.FieldOwner("bench"), client.ForceOwnership)
 }
 
 // secretWrites lists the Secret writes of w.
