@@ -305,19 +305,24 @@ func (c ChildSet[T, C]) Reconcile(ctx context.Context, s *State[T]) error {
 		if err != nil {
 			return Terminal("InvalidChild", "child set %q: %v", c.Name, err)
 		}
-		d = stampLabels(d, labels)
-		if c.HashAnnotation != "" {
-			if d, err = stampHash(d, gvk, c.HashAnnotation); err != nil {
-				return fmt.Errorf("child set %q: hashing %s: %w", c.Name, client.ObjectKeyFromObject(d), err)
-			}
-		}
 		k := client.ObjectKeyFromObject(d)
 		if seen[k] {
 			return Terminal("DuplicateChild", "child set %q: child %s is desired twice", c.Name, k)
 		}
 		seen[k] = true
 		l, has := live[k]
-		tasks = append(tasks, func(ctx context.Context) ChildOutcome { return w.sync(ctx, k, d, gvk, l, has) })
+		tasks = append(tasks, func(ctx context.Context) ChildOutcome {
+			// Stamped here, in parallel, not before the first write: for a
+			// thousand children that CPU work overlaps the writes.
+			d := stampLabels(d, labels)
+			if c.HashAnnotation != "" {
+				var err error
+				if d, err = stampHash(d, gvk, c.HashAnnotation); err != nil {
+					return failed(k, fmt.Errorf("hashing the desired state: %w", err))
+				}
+			}
+			return w.sync(ctx, k, d, gvk, l, has)
+		})
 	}
 	for k, l := range live {
 		if !seen[k] {
@@ -801,17 +806,26 @@ func stampLabels[C client.Object](d C, labels map[string]string) C {
 	return c
 }
 
-// stampHash sets annotation key on d (already a private copy) to a hash of d's apply
-// payload without that annotation.
+// stampHash sets annotation key on d (already a private copy) to a hash of d's
+// desired state without that annotation: the JSON of what a create would send
+// (typedCreation: encoding/json is deterministic for typed objects and, unlike the
+// unstructured converter, fast with []byte fields), or of the apply payload for
+// unstructured children.
 func stampHash[C client.Object](d C, gvk schema.GroupVersionKind, key string) (C, error) {
 	ann := d.GetAnnotations()
 	delete(ann, key)
 	d.SetAnnotations(ann)
-	u, err := applyPayload(d, gvk)
-	if err != nil {
-		return d, err
+	var payload any
+	if tc, ok := typedCreation(d); ok {
+		payload = tc
+	} else {
+		u, err := applyPayload(d, gvk)
+		if err != nil {
+			return d, err
+		}
+		payload = u.Object // map keys are sorted: deterministic
 	}
-	data, err := json.Marshal(u.Object) // map keys are sorted: deterministic
+	data, err := json.Marshal(payload)
 	if err != nil {
 		return d, err
 	}
