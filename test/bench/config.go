@@ -54,6 +54,10 @@ type Config struct {
 	CourierBinary string
 	// Groups are the scenario groups to run (propagation, rollout, memory).
 	Groups []string
+	// Rounds is how often the timed fan-out and update run, for Courier and for
+	// the baseline; the median round is reported, so one noisy run on a shared
+	// machine does not decide a ratio.
+	Rounds int
 }
 
 func presets(scale string) (Config, error) {
@@ -62,7 +66,7 @@ func presets(scale string) (Config, error) {
 		FanoutNamespaces: 1000, NewNamespaces: 100, SteadyState: 2 * time.Minute,
 		MemorySecrets: 20000, MemoryConfigMaps: 10000, MemoryNamespaces: 200,
 		MemoryPropagations: 10, MemoryDeployments: 200, MemorySettle: 30 * time.Second,
-		RolloutDeployments: 500, CheckTimes: true,
+		RolloutDeployments: 500, CheckTimes: true, Rounds: 3,
 	}
 	switch scale {
 	case "full":
@@ -75,6 +79,7 @@ func presets(scale string) (Config, error) {
 		small.MemoryDeployments, small.MemorySettle = 20, 5*time.Second
 		small.RolloutDeployments = 50
 		small.CheckTimes = false
+		small.Rounds = 1
 		return small, nil
 	}
 	return Config{}, fmt.Errorf("BENCH_SCALE=%q: want full or small", scale)
@@ -96,6 +101,7 @@ var (
 	flagScenarios   = flag.String("scenarios", "propagation,rollout,memory", "scenario groups to run")
 	flagBinary      = flag.String("courier-binary", "", "run this courier binary instead of building ./cmd/courier")
 	flagCheckTimes  = flag.String("check-times", "", "true/false: enforce the time budgets (default: full mode only)")
+	flagRounds      = flag.Int("rounds", 0, "timed fan-out/update rounds, median reported (default 3; small 1)")
 )
 
 // LoadConfig reads BENCH_SCALE and the flags.
@@ -117,6 +123,7 @@ func LoadConfig() (Config, error) {
 	setInt(&c.MemoryDeployments, *flagMemDeploys)
 	setInt(&c.RolloutDeployments, *flagRollout)
 	setInt(&c.Parallelism, *flagParallelism)
+	setInt(&c.Rounds, *flagRounds)
 	if *flagSteady > 0 {
 		c.SteadyState = *flagSteady
 	}

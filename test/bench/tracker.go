@@ -144,6 +144,7 @@ func (t *tracker) since(t0 time.Time, keep func(string) bool) []time.Duration {
 // latency summarises arrival delays: the last one (total) and percentiles.
 type latency struct {
 	Count  int     `json:"count"`
+	FirstS float64 `json:"first_s"`
 	TotalS float64 `json:"total_s"`
 	P50S   float64 `json:"p50_s"`
 	P99S   float64 `json:"p99_s"`
@@ -163,7 +164,7 @@ func summarize(d []time.Duration) latency {
 		}
 		return d[i].Seconds()
 	}
-	return latency{Count: len(d), TotalS: d[len(d)-1].Seconds(), P50S: pct(0.50), P99S: pct(0.99)}
+	return latency{Count: len(d), FirstS: d[0].Seconds(), TotalS: d[len(d)-1].Seconds(), P50S: pct(0.50), P99S: pct(0.99)}
 }
 
 // watchFrom makes a watch start right after resourceVersion rv.
