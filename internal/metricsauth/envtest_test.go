@@ -12,7 +12,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/courier-operator/courier/internal/metricsauth"
 	"github.com/courier-operator/courier/internal/testenv"
@@ -22,15 +21,7 @@ import (
 // reviews: the role config/rbac gives scrapers (get on /metrics) lets a request in,
 // an authenticated user without it gets 403, anything else 401.
 func TestAgainstAPIServer(t *testing.T) {
-	env, err := testenv.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	cfg, httpClient := testenv.Start(t)
 	ctx := t.Context()
 	cs := kubernetes.NewForConfigOrDie(cfg)
 
@@ -53,10 +44,6 @@ func TestAgainstAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	httpClient, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	filter, err := metricsauth.WithAuthenticationAndAuthorization(cfg, httpClient)
 	if err != nil {
 		t.Fatal(err)

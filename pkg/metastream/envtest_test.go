@@ -5,7 +5,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
@@ -18,15 +17,7 @@ import (
 // once per subscriber as PartialObjectMetadata of kind Secret with no data, and both
 // share one stream.
 func TestAgainstAPIServer(t *testing.T) {
-	env, err := testenv.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	cfg, httpClient := testenv.Start(t)
 	ctx := t.Context()
 	c, err := client.New(cfg, client.Options{})
 	if err != nil {
@@ -36,10 +27,6 @@ func TestAgainstAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	httpClient, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	mapper, err := apiutil.NewDynamicRESTMapper(cfg, httpClient)
 	if err != nil {
 		t.Fatal(err)

@@ -193,6 +193,27 @@ func outcomesByNamespace(r reconciler.ChildReport) map[string]reconciler.ChildOu
 	return out
 }
 
+// expectDropAndHandEditRepaired drops "size" from the widget's data (one PUT per
+// child, the key gone everywhere), then adds a key by hand to the child in
+// nss[edited] (one PUT of that child only, the key gone).
+func expectDropAndHandEditRepaired(ctx context.Context, r reconcile.TypedReconciler[reconcile.Request], wire *wireLog, name string, nss []string, edited int) {
+	GinkgoHelper()
+	setWidgetData(ctx, name, map[string]string{"color": "blue"})
+	wire.reset()
+	reconcileOnce(ctx, r, name)
+	Expect(wire.verbs("configmaps")).To(Equal(map[string]int{"LIST": 1, "PUT": 2}))
+	for _, ns := range nss {
+		Expect(getCMIn(ctx, ns, "widget-"+name).Data).To(Equal(map[string]string{"color": "blue"}))
+	}
+	cm := getCMIn(ctx, nss[edited], "widget-"+name)
+	cm.Data["added"] = "by hand"
+	Expect(k8s.Update(ctx, cm, client.FieldOwner("kubectl-edit"))).To(Succeed())
+	wire.reset()
+	reconcileOnce(ctx, r, name)
+	Expect(wire.writes()).To(Equal([]string{"PUT configmaps " + nss[edited] + "/widget-" + name}))
+	Expect(getCMIn(ctx, nss[edited], "widget-"+name).Data).To(Equal(map[string]string{"color": "blue"}))
+}
+
 func setWidgetData(ctx context.Context, name string, data map[string]string) {
 	GinkgoHelper()
 	w := &Widget{}
@@ -253,24 +274,10 @@ var _ = Describe("An Exact ChildSet against a real API server", func() {
 			reconcileOnce(ctx, r, name)
 			Expect(wire.verbs("configmaps")).To(Equal(map[string]int{"LIST": 1, "POST": 2}))
 
-			// A key dropped from the desired state: one PUT per child. Without the
-			// hash only Exact notices it (the POST left no Apply entry to compare).
-			setWidgetData(ctx, name, map[string]string{"color": "blue"})
-			wire.reset()
-			reconcileOnce(ctx, r, name)
-			Expect(wire.verbs("configmaps")).To(Equal(map[string]int{"LIST": 1, "PUT": 2}))
-			for _, ns := range nss {
-				Expect(getCMIn(ctx, ns, "widget-"+name).Data).To(Equal(map[string]string{"color": "blue"}))
-			}
-
-			// A key added by hand to one child: one PUT of that child only.
-			cm := getCMIn(ctx, nss[0], "widget-"+name)
-			cm.Data["added"] = "by hand"
-			Expect(k8s.Update(ctx, cm, client.FieldOwner("kubectl-edit"))).To(Succeed())
-			wire.reset()
-			reconcileOnce(ctx, r, name)
-			Expect(wire.writes()).To(Equal([]string{"PUT configmaps " + nss[0] + "/widget-" + name}))
-			Expect(getCMIn(ctx, nss[0], "widget-"+name).Data).To(Equal(map[string]string{"color": "blue"}))
+			// A key dropped from the desired state, then one added by hand. Without
+			// the hash only Exact notices the drop (the POST left no Apply entry to
+			// compare).
+			expectDropAndHandEditRepaired(ctx, r, wire, name, nss, 0)
 
 			// A key added to the desired state: one PUT per child.
 			setWidgetData(ctx, name, map[string]string{"color": "blue", "shape": "round"})
@@ -311,22 +318,9 @@ var _ = Describe("An Exact ChildSet against a real API server", func() {
 			}
 			Expect(wire.writes()).To(BeEmpty())
 
-			// A dropped key: one PUT per child, which also takes the key out of
-			// the old Apply entry, so the next reconcile is quiet again.
-			setWidgetData(ctx, name, map[string]string{"color": "blue"})
-			wire.reset()
-			reconcileOnce(ctx, r, name)
-			Expect(wire.verbs("configmaps")).To(Equal(map[string]int{"LIST": 1, "PUT": 2}))
-			for _, ns := range nss {
-				Expect(getCMIn(ctx, ns, "widget-"+name).Data).To(Equal(map[string]string{"color": "blue"}))
-			}
-			// A key added by hand: one PUT.
-			cm := getCMIn(ctx, nss[1], "widget-"+name)
-			cm.Data["added"] = "by hand"
-			Expect(k8s.Update(ctx, cm, client.FieldOwner("kubectl-edit"))).To(Succeed())
-			wire.reset()
-			reconcileOnce(ctx, r, name)
-			Expect(wire.writes()).To(Equal([]string{"PUT configmaps " + nss[1] + "/widget-" + name}))
+			// A dropped key (the PUT also takes the key out of the old Apply entry,
+			// so the next reconcile is quiet again), then a key added by hand.
+			expectDropAndHandEditRepaired(ctx, r, wire, name, nss, 1)
 
 			wire.reset()
 			for i := 0; i < 2; i++ {

@@ -17,6 +17,20 @@ import (
 // set: a cache that has not yet shown the reconciler's own status write.
 type staleReads struct{ primary *Widget }
 
+// staleReconciler builds h's reconciler over env, its reads of the primary served
+// from the returned staleReads while that holds a primary.
+func staleReconciler(t *testing.T, h rt.Harness[*Widget], env *rt.Env) (reconcile.Reconciler, *staleReads) {
+	t.Helper()
+	stale := &staleReads{}
+	deps := env.Deps()
+	deps.Client = interceptor.NewClient(env.Client, stale.funcs())
+	r, err := h.Controller().BuildWith(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, stale
+}
+
 func (s *staleReads) funcs() interceptor.Funcs {
 	return interceptor.Funcs{Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 		if w, ok := obj.(*Widget); ok && s.primary != nil && key == wKey {
@@ -34,13 +48,7 @@ func (s *staleReads) funcs() interceptor.Funcs {
 func TestStaleCacheStatusWriteSkipped(t *testing.T) {
 	h := harness(controllerWith(configMapSet()))
 	env := h.NewEnv([]client.Object{withFinalizer(widget("w", blue, "a"))}, interceptor.Funcs{})
-	stale := &staleReads{}
-	deps := env.Deps()
-	deps.Client = interceptor.NewClient(env.Client, stale.funcs())
-	r, err := h.Controller().BuildWith(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, stale := staleReconciler(t, h, env)
 	run := func(name string) rt.Calls {
 		t.Helper()
 		env.Counter.Reset()
@@ -108,13 +116,7 @@ func TestStaleCacheStatusWriteSkipped(t *testing.T) {
 func TestStaleCacheDifferentStatusWritten(t *testing.T) {
 	h := harness(controllerWith(configMapSet()))
 	env := h.NewEnv([]client.Object{withFinalizer(widget("w", blue, "a"))}, interceptor.Funcs{})
-	stale := &staleReads{}
-	deps := env.Deps()
-	deps.Client = interceptor.NewClient(env.Client, stale.funcs())
-	r, err := h.Controller().BuildWith(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, stale := staleReconciler(t, h, env)
 	before := &Widget{}
 	_ = env.Fake.Get(context.Background(), wKey, before)
 	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: wKey}); err != nil {
@@ -146,13 +148,7 @@ func TestStaleCacheDifferentStatusWritten(t *testing.T) {
 func TestStatusMemoForgottenOnDelete(t *testing.T) {
 	h := harness(controllerWith(configMapSet()))
 	env := h.NewEnv([]client.Object{withFinalizer(widget("w", blue, "a"))}, interceptor.Funcs{})
-	stale := &staleReads{}
-	deps := env.Deps()
-	deps.Client = interceptor.NewClient(env.Client, stale.funcs())
-	r, err := h.Controller().BuildWith(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, stale := staleReconciler(t, h, env)
 	before := &Widget{}
 	_ = env.Fake.Get(context.Background(), wKey, before)
 	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: wKey}); err != nil {
@@ -201,13 +197,7 @@ func TestStaleCacheKeptFieldNotReverted(t *testing.T) {
 			})
 	})
 	env := h.NewEnv([]client.Object{withFinalizer(widget("w", blue, "a"))}, interceptor.Funcs{})
-	stale := &staleReads{}
-	deps := env.Deps()
-	deps.Client = interceptor.NewClient(env.Client, stale.funcs())
-	r, err := h.Controller().BuildWith(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, stale := staleReconciler(t, h, env)
 	before := &Widget{}
 	if err := env.Fake.Get(context.Background(), wKey, before); err != nil {
 		t.Fatal(err)
@@ -249,13 +239,7 @@ func TestStaleCacheAfterOwnFinalizerPatch(t *testing.T) {
 	}}
 	h := harness(controllerWith(configMapSet()))
 	env := h.NewEnv([]client.Object{widget("w", blue, "a")}, funcs)
-	stale := &staleReads{}
-	deps := env.Deps()
-	deps.Client = interceptor.NewClient(env.Client, stale.funcs())
-	r, err := h.Controller().BuildWith(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, stale := staleReconciler(t, h, env)
 	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: wKey}); err != nil {
 		t.Fatal(err)
 	}
