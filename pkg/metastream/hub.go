@@ -2,6 +2,7 @@ package metastream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -76,9 +77,14 @@ func ForManager(mgr manager.Manager) (*Hub, error) {
 }
 
 // Start runs the Hub's streams until ctx is done. Streams start when a source
-// taken from the Hub is started (a controller starting), and only then.
+// taken from the Hub is started (a controller starting), and only then. A Hub runs
+// once: a second Start returns an error.
 func (h *Hub) Start(ctx context.Context) error {
 	h.mu.Lock()
+	if h.ctx != nil {
+		h.mu.Unlock()
+		return errors.New("metastream: the hub is already running")
+	}
 	h.ctx = ctx
 	h.mu.Unlock()
 	close(h.started)

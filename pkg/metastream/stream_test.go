@@ -223,3 +223,20 @@ func (d *dataless) Generic(ctx context.Context, e event.GenericEvent, q workqueu
 	d.check(e.Object)
 	d.next.Generic(ctx, e, q)
 }
+
+func TestHubStartsOnce(t *testing.T) {
+	scheme := runtime.NewScheme()
+	metav1.AddMetaToScheme(scheme)
+	hub := newHub(metadatafake.NewSimpleMetadataClient(scheme), meta.NewDefaultRESTMapper(nil))
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- hub.Start(ctx) }()
+	<-hub.started
+	if err := hub.Start(ctx); err == nil {
+		t.Error("a second Start succeeded")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Start returned %v on cancel", err)
+	}
+}

@@ -2,6 +2,8 @@ package reconciler_test
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -108,11 +110,16 @@ func equalMaps(a, b map[string]string) bool {
 // TestChildSetExactCreatesWithOnePost: an absent child of an Exact set is created
 // with one Create (POST), under FieldOwner: no read of it, no apply.
 func TestChildSetExactCreatesWithOnePost(t *testing.T) {
-	var owners []string
+	var (
+		mu     sync.Mutex // children are created in parallel
+		owners []string
+	)
 	funcs := interceptor.Funcs{Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
 		co := &client.CreateOptions{}
 		co.ApplyOptions(opts)
+		mu.Lock()
 		owners = append(owners, co.FieldManager)
+		mu.Unlock()
 		return c.Create(ctx, obj, opts...)
 	}}
 	h := harness(controllerWith(exactSet()))
@@ -430,11 +437,11 @@ func TestChildSetExactStaleCacheAfterCreate(t *testing.T) {
 // last write produced, with the desired hash, is not compared again; a child
 // changed since is; a new reconciler (a restart) compares everything once.
 func TestChildSetExactRemembersItsWrites(t *testing.T) {
-	compares := 0
+	var counted atomic.Int32 // Exact is called from the parallel child tasks
 	cs := exactSet()
 	cs.HashAnnotation = "test.courier.dev/hash"
 	exactFn := cs.Exact
-	cs.Exact = func(d, l *corev1.ConfigMap) bool { compares++; return exactFn(d, l) }
+	cs.Exact = func(d, l *corev1.ConfigMap) bool { counted.Add(1); return exactFn(d, l) }
 	h := harness(controllerWith(cs))
 	env := h.NewEnv([]client.Object{withFinalizer(widget("w", blue, "a", "b"))}, interceptor.Funcs{})
 	build := func() func() rt.Calls {
@@ -445,7 +452,7 @@ func TestChildSetExactRemembersItsWrites(t *testing.T) {
 		return func() rt.Calls {
 			t.Helper()
 			env.Counter.Reset()
-			compares = 0
+			counted.Store(0)
 			if _, err := r.Reconcile(context.Background(), ctrlreconcile.Request{NamespacedName: wKey}); err != nil {
 				t.Fatalf("reconcile: %v", err)
 			}
@@ -456,27 +463,27 @@ func TestChildSetExactRemembersItsWrites(t *testing.T) {
 	if c := run(); c.Create != 2 {
 		t.Fatalf("first reconcile: %s", c)
 	}
-	if c := run(); c.Writes() != 0 || compares != 0 {
-		t.Fatalf("children as our creates left them: %s, %d compares; want no write and no compare", c, compares)
+	if c := run(); c.Writes() != 0 || counted.Load() != 0 {
+		t.Fatalf("children as our creates left them: %s, %d compares; want no write and no compare", c, counted.Load())
 	}
 	a := getCM(t, env, "a")
 	a.Data["added"] = "by hand"
 	if err := env.Fake.Update(context.Background(), a); err != nil {
 		t.Fatal(err)
 	}
-	if c := run(); c.Update != 1 || c.Writes() != 1 || compares != 1 {
+	if c := run(); c.Update != 1 || c.Writes() != 1 || counted.Load() != 1 {
 		// The hand edit kept the hash but moved the resourceVersion: a is compared
 		// (and repaired), b is still ours.
-		t.Fatalf("one child edited by hand: %s, %d compares; want one update and a's compare only", c, compares)
+		t.Fatalf("one child edited by hand: %s, %d compares; want one update and a's compare only", c, counted.Load())
 	}
 	if got := getCM(t, env, "a"); got.Data["added"] != "" {
 		t.Fatalf("the added key stayed: %v", got.Data)
 	}
-	if c := run(); c.Writes() != 0 || compares != 0 {
-		t.Fatalf("after the repair: %s, %d compares; want none", c, compares)
+	if c := run(); c.Writes() != 0 || counted.Load() != 0 {
+		t.Fatalf("after the repair: %s, %d compares; want none", c, counted.Load())
 	}
 	restarted := build()
-	if c := restarted(); c.Writes() != 0 || compares != 2 {
-		t.Fatalf("a new reconciler: %s, %d compares; want 2 compares and no write", c, compares)
+	if c := restarted(); c.Writes() != 0 || counted.Load() != 2 {
+		t.Fatalf("a new reconciler: %s, %d compares; want 2 compares and no write", c, counted.Load())
 	}
 }
