@@ -35,8 +35,9 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Render CRDs and the manager's ClusterRole from the code markers.
+manifests: $(CONTROLLER_GEN) ## Render CRDs and the manager's ClusterRole from the code markers, and the admission policy (config/admission).
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/..." paths="./controllers/..." output:crd:artifacts:config=config/crd/bases
+	go run ./hack/admissiongen config/admission
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate DeepCopy methods.
