@@ -19,12 +19,14 @@ import (
 	_ "k8s.io/client-go/plugin/pkg/client/auth" // auth providers for local runs
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	courierv1alpha1 "github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/controllers"
+	"github.com/courier-operator/courier/internal/authzpolicy"
 	"github.com/courier-operator/courier/internal/metricsauth"
 	"github.com/courier-operator/courier/internal/version"
 )
@@ -55,6 +57,8 @@ type config struct {
 	childParallelism     int
 	rolloutWindow        time.Duration
 	gracefulShutdownTime time.Duration
+	installPolicy        bool
+	namespace            string
 }
 
 func main() {
@@ -90,6 +94,12 @@ func main() {
 		"Input changes to a workload within this window coalesce into one rollout.")
 	flag.DurationVar(&c.gracefulShutdownTime, "graceful-shutdown-timeout", 30*time.Second,
 		"How long to wait for running reconciles to finish on SIGTERM.")
+	flag.BoolVar(&c.installPolicy, "install-admission-policy", false,
+		"Install (server-side apply) the admission policy that checks propagations' authors, its binding and its "+
+			"parameter ConfigMap at start. The OLM bundle sets it, because OLM cannot ship admission policies; "+
+			"kustomize and the Helm chart install them declaratively (docs/security.md).")
+	flag.StringVar(&c.namespace, "namespace", os.Getenv("POD_NAMESPACE"),
+		"The namespace Courier runs in, where --install-admission-policy puts the parameter ConfigMap (default $POD_NAMESPACE).")
 	showVersion := flag.Bool("version", false, "Print the version and exit.")
 	zapOpts := zap.Options{Development: false} // JSON, info level; --zap-log-level=debug for more
 	zapOpts.BindFlags(flag.CommandLine)
@@ -163,6 +173,11 @@ func run(c config) error {
 		return fmt.Errorf("creating manager: %w", err)
 	}
 
+	if c.installPolicy {
+		if err := installAdmissionPolicy(mgr, c.namespace); err != nil {
+			return err
+		}
+	}
 	if err := controllers.Setup(mgr, controllers.Options{
 		ExcludedNamespaces:      splitList(c.excludedNamespaces),
 		MaxConcurrentReconciles: c.maxConcurrent,
@@ -189,6 +204,20 @@ func run(c config) error {
 	}
 	log.Info("courier stopped cleanly")
 	return nil
+}
+
+// installAdmissionPolicy adds the Runnable that installs the admission policy
+// (retrying until Courier's own RBAC allows it), with a direct client: it runs
+// before the caches are needed.
+func installAdmissionPolicy(mgr ctrl.Manager, namespace string) error {
+	if namespace == "" {
+		return errors.New("--install-admission-policy needs --namespace (or $POD_NAMESPACE)")
+	}
+	c, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	if err != nil {
+		return err
+	}
+	return mgr.Add(&authzpolicy.Installer{Client: c, Namespace: namespace, Log: ctrl.Log.WithName("admission-policy")})
 }
 
 // cachesSynced is a readiness check that passes once every informer of c has

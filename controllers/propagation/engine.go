@@ -2,6 +2,8 @@ package propagation
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -9,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/internal/authzpolicy"
 	"github.com/courier-operator/courier/pkg/reconciler"
 )
 
@@ -65,6 +69,15 @@ func syncCopies[T reconciler.Object](ctx context.Context, e *engine, s *reconcil
 			firstErr = err
 		}
 	}
+	if err := e.mayTakeOver(ctx, v); err != nil {
+		if !errors.Is(err, authzpolicy.ErrNotInForce) {
+			return err // could not tell: retry rather than act on a guess
+		}
+		// Fail closed: sync as Skip, and say why until the policy is in force.
+		policy.v.conflictPolicy = v1alpha1.ConflictSkip
+		keep(reconciler.Waiting(retryTakeover, ReasonAdmissionPolicyMissing,
+			"conflictPolicy %s is not applied, objects Courier does not manage are left alone: %v (docs/security.md)", v.conflictPolicy, err))
+	}
 	for _, gvk := range e.kindsOf(v, false) {
 		if !isBuiltinKind(gvk) {
 			if err := e.kinds.ensure(ctx, gvk); err != nil {
@@ -102,6 +115,27 @@ func syncCopies[T reconciler.Object](ctx context.Context, e *engine, s *reconcil
 		s.Eventf("Warning", "Conflict", "%d target(s) hold an object Courier does not manage (conflictPolicy %s)", t.conflicting, v.conflictPolicy)
 	}
 	return firstErr
+}
+
+// retryTakeover is how often a propagation whose takeover waits for the admission
+// policy looks again (the Guard re-reads the policy at most every 30 s).
+const retryTakeover = time.Minute
+
+// mayTakeOver returns nil unless v asks Courier to take over unmanaged objects
+// (Adopt, Overwrite) and the admission policy that checked its author's right to
+// do so is not in force: then what a user may not do directly, Courier must not do
+// for them either.
+func (e *engine) mayTakeOver(ctx context.Context, v view) error {
+	if v.conflictPolicy != v1alpha1.ConflictAdopt && v.conflictPolicy != v1alpha1.ConflictOverwrite {
+		return nil
+	}
+	var kinds []schema.GroupKind
+	for _, ref := range v.sources {
+		if gk := gvkOf(ref).GroupKind(); !slices.Contains(kinds, gk) {
+			kinds = append(kinds, gk)
+		}
+	}
+	return e.opts.Takeover.Verify(ctx, kinds...)
 }
 
 // cleanupCopies runs when a propagation is deleted: every copy is deleted, or

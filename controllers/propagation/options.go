@@ -1,8 +1,11 @@
 package propagation
 
 import (
+	"context"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -23,6 +26,17 @@ type Options struct {
 	MaxConcurrentReconciles int
 	// ChildParallelism bounds concurrent copy writes of one reconcile (default 16).
 	ChildParallelism int
+	// Takeover says whether the admission policy that checks propagations' authors
+	// is in force for these kinds (authzpolicy.Guard.Verify). Courier adopts or
+	// overwrites no unmanaged object while it is not. nil: an authzpolicy.Guard
+	// reading through the manager's API reader.
+	Takeover TakeoverGuard
+}
+
+// TakeoverGuard is what the controllers ask before taking over an unmanaged object
+// for conflictPolicy Adopt or Overwrite (implemented by authzpolicy.Guard).
+type TakeoverGuard interface {
+	Verify(ctx context.Context, kinds ...schema.GroupKind) error
 }
 
 func (o Options) withDefaults() Options {

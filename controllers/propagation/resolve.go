@@ -22,6 +22,9 @@ const (
 	ReasonForbidden      = "Forbidden"
 	ReasonSameNamespace  = "SameNamespace"
 	ReasonInvalidSpec    = "InvalidSpec"
+	// ReasonAdmissionPolicyMissing: conflictPolicy Adopt or Overwrite waits for the
+	// admission policy that checks propagations' authors (docs/security.md).
+	ReasonAdmissionPolicyMissing = "AdmissionPolicyMissing"
 )
 
 // gvkOf returns the GroupVersionKind a source reference names.

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/internal/authzpolicy"
 	"github.com/courier-operator/courier/pkg/metastream"
 	"github.com/courier-operator/courier/pkg/reconciler"
 )
@@ -22,6 +23,8 @@ import (
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=authorization.k8s.io,resources=selfsubjectaccessreviews,verbs=create
+// The admission policy is read (never written) to verify it is in force before any takeover.
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingadmissionpolicies;validatingadmissionpolicybindings,verbs=get,resourceNames=courier-propagation-authorization
 
 // Controller names (metrics, logs, event reporter).
 const (
@@ -42,6 +45,9 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	}
 	if err := indexSources(mgr); err != nil {
 		return err
+	}
+	if opts.Takeover == nil {
+		opts.Takeover = &authzpolicy.Guard{Reader: mgr.GetAPIReader(), Mapper: mgr.GetRESTMapper()}
 	}
 	e := &engine{opts: opts, kinds: newKindRegistry(mgr.GetRESTMapper(), mgr.GetClient())}
 	m := mapper{c: mgr.GetClient(), global: opts.ExcludedNamespaces}

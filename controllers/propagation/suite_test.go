@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/internal/authzpolicy"
 	"github.com/courier-operator/courier/internal/testenv"
 )
 
@@ -73,6 +74,8 @@ var _ = BeforeSuite(func() {
 
 	ctx := context.Background()
 	grantManagerRole(ctx)
+	// As installed: the admission policy that checks propagations' authors.
+	Expect(authzpolicy.Install(ctx, admin, managerNamespace)).To(Succeed())
 
 	mgrCfg := rest.CopyConfig(cfg)
 	mgrCfg.Impersonate = rest.ImpersonationConfig{UserName: managerUser}
@@ -96,6 +99,9 @@ var _ = BeforeSuite(func() {
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	Expect(err).NotTo(HaveOccurred())
+	// The real Guard, reading as the manager (so its RBAC marker is proven too), with
+	// a short memory so the specs that remove the policy need not wait 30 s.
+	testOpts.Takeover = &authzpolicy.Guard{Reader: mgr.GetAPIReader(), Mapper: mgr.GetRESTMapper(), TTL: time.Second}
 	Expect(SetupWithManager(mgr, testOpts)).To(Succeed())
 	var mctx context.Context
 	mctx, cancelMg = context.WithCancel(context.Background())

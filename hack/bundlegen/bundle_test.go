@@ -29,6 +29,8 @@ import (
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
 	"sigs.k8s.io/yaml"
 
+	"github.com/courier-operator/courier/hack/bundlegen/internal/bundle"
+
 	"github.com/courier-operator/courier/hack/bundlegen/internal/manifest"
 	"github.com/courier-operator/courier/hack/bundlegen/internal/tools"
 )
@@ -147,8 +149,20 @@ func TestBundleMatchesConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	specs := b.CSV.Spec.InstallStrategy.StrategySpec.DeploymentSpecs
-	if len(specs) != 1 || specs[0].Name != dep.Name || !equality.Semantic.DeepEqual(specs[0].Spec, dep.Spec) {
-		t.Errorf("the CSV's deployment differs from config/manager's %s", dep.Name)
+	// Under OLM the manager installs the admission policy itself (OLM cannot).
+	olmDep := dep.DeepCopy()
+	olmDep.Spec.Template.Spec.Containers[0].Args = append(olmDep.Spec.Template.Spec.Containers[0].Args, bundle.InstallPolicyFlag)
+	if len(specs) != 1 || specs[0].Name != dep.Name || !equality.Semantic.DeepEqual(specs[0].Spec, olmDep.Spec) {
+		t.Errorf("the CSV's deployment differs from config/manager's %s (plus %s)", dep.Name, bundle.InstallPolicyFlag)
+	}
+	for _, u := range objs {
+		if strings.HasPrefix(u.GetAPIVersion(), "admissionregistration.k8s.io/") {
+			for _, o := range b.Objects {
+				if o.GetKind() == u.GetKind() {
+					t.Errorf("the bundle ships a %s, which OLM cannot install", u.GetKind())
+				}
+			}
+		}
 	}
 	c := dep.Spec.Template.Spec.Containers[0]
 	if c.Resources.Requests.Cpu().IsZero() || c.Resources.Limits.Memory().IsZero() ||
@@ -157,9 +171,19 @@ func TestBundleMatchesConfig(t *testing.T) {
 		t.Errorf("the manager container lacks resources or a restricted security context")
 	}
 
-	// RBAC: the rules bound to the manager's ServiceAccount, by scope.
+	// RBAC: the rules bound to the manager's ServiceAccount, by scope, in
+	// config/manifests (config/default plus the rights to install the admission
+	// policy).
 	sa := dep.Spec.Template.Spec.ServiceAccountName
-	wantNS, wantCluster := boundRules(t, objs, sa)
+	olmStream, err := tools.Kustomize(root, "config/manifests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	olmObjs, err := manifest.Decode(olmStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNS, wantCluster := boundRules(t, olmObjs, sa)
 	gotNS := permissionRules(b.CSV.Spec.InstallStrategy.StrategySpec.Permissions, sa)
 	gotCluster := permissionRules(b.CSV.Spec.InstallStrategy.StrategySpec.ClusterPermissions, sa)
 	if !equality.Semantic.DeepEqual(ruleSet(gotNS), ruleSet(wantNS)) {

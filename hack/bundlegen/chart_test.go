@@ -125,6 +125,42 @@ func TestChartMatchesConfig(t *testing.T) {
 		}
 	}
 
+	// The admission policy is config/admission's, with the names the manager
+	// verifies and the parameter ConfigMap in the release namespace.
+	admissionStream, err := tools.Kustomize(root, "config/admission")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admission, err := manifest.Decode(admissionStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range admission {
+		got, ok := byKindName[want.GetKind()+"/courier-"+want.GetName()]
+		if !ok {
+			t.Errorf("chart has no %s courier-%s", want.GetKind(), want.GetName())
+			continue
+		}
+		switch want.GetKind() {
+		case "ValidatingAdmissionPolicy":
+			if !equality.Semantic.DeepEqual(got.Object["spec"], want.Object["spec"]) ||
+				got.GetAnnotations()["courier.dev/policy-revision"] != want.GetAnnotations()["courier.dev/policy-revision"] {
+				t.Errorf("chart admission policy differs from config/admission")
+			}
+		case "ValidatingAdmissionPolicyBinding":
+			ns, _, _ := unstructured.NestedString(got.Object, "spec", "paramRef", "namespace")
+			param, _, _ := unstructured.NestedString(got.Object, "spec", "paramRef", "name")
+			policy, _, _ := unstructured.NestedString(got.Object, "spec", "policyName")
+			if ns != "courier-system" || param != "courier-propagation-kinds" || policy != "courier-propagation-authorization" {
+				t.Errorf("chart binding points at policy %q and parameters %s/%s", policy, ns, param)
+			}
+		case "ConfigMap":
+			if got.GetNamespace() != "courier-system" || !equality.Semantic.DeepEqual(got.Object["data"], want.Object["data"]) {
+				t.Errorf("chart parameter ConfigMap %s/%s lists %v, config/admission %v", got.GetNamespace(), got.GetName(), got.Object["data"], want.Object["data"])
+			}
+		}
+	}
+
 	// The Deployment keeps config/manager's hardening, probes and resources.
 	defStream, err := tools.Kustomize(root, "config/default")
 	if err != nil {
@@ -179,6 +215,16 @@ func TestHelmLintAndTemplate(t *testing.T) {
 	}
 	if len(manifest.Find(helmTemplate(t, root), "ServiceMonitor")) != 0 {
 		t.Error("a ServiceMonitor is rendered by default")
+	}
+	// Extra kinds reach the admission policy's parameter ConfigMap.
+	kinds := manifest.Find(helmTemplate(t, root, "--set", "propagationKinds.NetworkPolicy\\.networking\\.k8s\\.io=networkpolicies"), "ConfigMap")
+	if len(kinds) != 1 || kinds[0].Object["data"].(map[string]any)["NetworkPolicy.networking.k8s.io"] != "networkpolicies" ||
+		kinds[0].Object["data"].(map[string]any)["Secret"] != "secrets" {
+		t.Errorf("propagationKinds does not reach the parameter ConfigMap: %v", kinds)
+	}
+	if _, err := tools.Run(root, helm, "template", "rel", "charts/courier", "--kube-version", chartKubeVersion,
+		"--set", "propagationKinds.networkpolicies=NetworkPolicy"); err == nil {
+		t.Error("values.schema.json accepted a propagationKinds key that is no kind")
 	}
 	_, err = tools.Run(root, helm, "template", "rel", "charts/courier", "--kube-version", chartKubeVersion, "--set", "replicaCount=0")
 	if err == nil || !strings.Contains(err.Error(), "replicaCount") {

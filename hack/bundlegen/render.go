@@ -41,6 +41,10 @@ func RenderChart(root string) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	admission, err := tools.Kustomize(root, "config/admission")
+	if err != nil {
+		return nil, err
+	}
 	crdObjs, err := manifest.Decode(crds)
 	if err != nil {
 		return nil, err
@@ -49,5 +53,9 @@ func RenderChart(root string) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return chart.Render(crdObjs, rbacObjs)
+	admissionObjs, err := manifest.Decode(admission)
+	if err != nil {
+		return nil, err
+	}
+	return chart.Render(crdObjs, rbacObjs, admissionObjs)
 }

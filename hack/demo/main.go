@@ -40,6 +40,9 @@ func main() {
 	}
 }
 
+// demoNamespace is where the demo's Courier "runs" (its admission policy parameters).
+const demoNamespace = "courier-system"
+
 func say(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
 
 func run(check bool, timeout time.Duration) error {
@@ -86,8 +89,14 @@ func run(check bool, timeout time.Duration) error {
 		return err
 	}
 	defer logFile.Close()
+	// Courier's namespace holds the admission policy's parameter ConfigMap; the
+	// manager installs the policy itself, as under OLM (docs/security.md).
+	if out, err := exec.Command(kubectl, "--kubeconfig", kubeconfig, "create", "namespace", demoNamespace).CombinedOutput(); err != nil {
+		return fmt.Errorf("creating namespace %s: %w\n%s", demoNamespace, err, out)
+	}
 	mgr := exec.Command(bin, "--metrics-secure=false", "--metrics-bind-address="+metricsAddr,
-		"--health-probe-bind-address="+probeAddr, "--rollout-coalesce-window=2s")
+		"--health-probe-bind-address="+probeAddr, "--rollout-coalesce-window=2s",
+		"--install-admission-policy", "--namespace="+demoNamespace)
 	mgr.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 	mgr.Stdout, mgr.Stderr = logFile, logFile
 	if err := mgr.Start(); err != nil {

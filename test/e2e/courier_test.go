@@ -15,11 +15,14 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 
@@ -53,10 +56,12 @@ var _ = Describe("Courier through OLM", Ordered, ContinueOnFailure, Label("couri
 		saName  string
 		// deploymentName is the operator Deployment in the CSV.
 		deploymentName string
-		courier        string
-		operator       *framework.Process
-		asCourier      kubernetes.Interface
-		copies         []copyRef
+		// csvArgs are the manager's arguments in the CSV.
+		csvArgs   []string
+		courier   string
+		operator  *framework.Process
+		asCourier kubernetes.Interface
+		copies    []copyRef
 	)
 
 	// startOperator runs the courier binary with a fresh token of the CSV's
@@ -75,10 +80,13 @@ var _ = Describe("Courier through OLM", Ordered, ContinueOnFailure, Label("couri
 			return
 		}
 		probe := freePort()
-		operator, err = framework.StartProcess(courier, []string{
+		// The CSV's own flags (--install-admission-policy among them), then what a
+		// local process needs instead of the pod's: later flags win.
+		args := append(append([]string{}, csvArgs...),
 			"--metrics-bind-address=0", "--leader-elect=false",
-			"--health-probe-bind-address=" + probe, "--rollout-coalesce-window=1s",
-		}, []string{"KUBECONFIG=" + kc, "POD_NAMESPACE=" + localcluster.OperatorsNamespace},
+			"--health-probe-bind-address="+probe, "--rollout-coalesce-window=1s")
+		operator, err = framework.StartProcess(courier, args,
+			[]string{"KUBECONFIG=" + kc, "POD_NAMESPACE=" + localcluster.OperatorsNamespace},
 			filepath.Join(workDir, "courier-"+tag+".log"))
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func() error {
@@ -154,6 +162,8 @@ var _ = Describe("Courier through OLM", Ordered, ContinueOnFailure, Label("couri
 		saName, err = framework.CSVServiceAccount(csv)
 		Expect(err).NotTo(HaveOccurred())
 		deploymentName = framework.CSVDeploymentName(csv)
+		csvArgs = framework.CSVManagerArgs(csv)
+		Expect(csvArgs).To(ContainElement("--install-admission-policy"), "under OLM the manager installs the admission policy")
 		for _, crd := range []string{"clusterpropagations.courier.dev", "propagations.courier.dev"} {
 			_, err := env.Dyn.Resource(localcluster.CRDGVR).Get(ctx, crd, metav1.GetOptions{})
 			Expect(err).NotTo(HaveOccurred(), "OLM installed CRD %s", crd)
@@ -168,6 +178,31 @@ var _ = Describe("Courier through OLM", Ordered, ContinueOnFailure, Label("couri
 		_, err = asCourier.Discovery().RESTClient().Get().
 			AbsPath("/apis/operators.coreos.com/v1alpha1/catalogsources").DoRaw(ctx)
 		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "courier's ServiceAccount must not read OLM objects: %v", err)
+
+		By("with the rights OLM granted, the manager installed the admission policy, which refuses a user without rights")
+		createNamespace(ctx, "e2e-deputy", nil)
+		cfg := rest.CopyConfig(env.Config)
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: "e2e-nobody", Groups: []string{"system:authenticated"}}
+		nobody, err := dynamic.NewForConfig(cfg)
+		Expect(err).NotTo(HaveOccurred())
+		_, err = env.Kube.RbacV1().RoleBindings("e2e-deputy").Create(ctx, &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "nobody-edits-propagations"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "courier-propagation-editor-role"},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "e2e-nobody"}},
+		}, metav1.CreateOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		prop := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "courier.dev/v1alpha1", "kind": "Propagation",
+			"metadata": map[string]any{"name": "steal", "namespace": "e2e-deputy"},
+			"spec": map[string]any{
+				"sources":        []any{map[string]any{"apiVersion": "v1", "kind": "Secret", "namespace": "kube-system", "name": "anything"}},
+				"conflictPolicy": "Overwrite",
+			},
+		}}
+		Eventually(func() error {
+			_, err := nobody.Resource(propagationGVR).Namespace("e2e-deputy").Create(ctx, prop, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+			return err
+		}).WithTimeout(30 * time.Second).Should(MatchError(ContainSubstring("e2e-nobody may not create secrets in namespace e2e-deputy")))
 	})
 
 	It("3a. propagates a Secret to matching namespaces, follows new ones, repairs drift", func(ctx SpecContext) {

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/internal/testenv"
 )
 
 // Hostile specs and objects that admission cannot see through: Courier must refuse
@@ -106,6 +107,13 @@ var _ = Describe("bad input: hostile specs and objects are refused at run time",
 		m = startManager()
 		src = mkNamespace(ctx, uniq("hostile-src"), nil)
 		tgt = mkNamespace(ctx, uniq("hostile-tgt"), nil)
+		// The admission policy refuses kinds an administrator did not list
+		// (internal/authzpolicy): list these, as a careless administrator might, so the
+		// manager's own refusals are tried too.
+		Expect(testenv.ListKinds(ctx, admin, installNamespace, map[string]string{
+			"Namespace": "namespaces", "ClusterRole.rbac.authorization.k8s.io": "clusterroles",
+			"Widget.example.com": "widgets", "LimitRange": "limitranges",
+		})).To(Succeed())
 	})
 	AfterAll(func() {
 		for _, o := range created {

@@ -34,7 +34,10 @@ var _ = Describe("security: Courier is no confused deputy", Ordered, func() {
 			ObjectMeta: metav1.ObjectMeta{Name: "propagation-user", Namespace: own},
 			Rules: []rbacv1.PolicyRule{
 				{APIGroups: []string{"courier.dev"}, Resources: []string{"propagations"}, Verbs: []string{"create", "get", "list", "watch", "update", "patch", "delete"}},
-				{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list"}},
+				// Every right on Secrets in her own namespace, so the admission policy
+				// lets her Propagations through (even Overwrite): consent is what
+				// must stop her.
+				{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "create", "update", "delete"}},
 			},
 		})).To(Succeed())
 		Expect(admin.Create(ctx, &rbacv1.RoleBinding{
@@ -84,5 +87,55 @@ var _ = Describe("security: Courier is no confused deputy", Ordered, func() {
 		var p v1alpha1.Propagation
 		Expect(alice.Get(ctx, client.ObjectKeyFromObject(byName), &p)).To(Succeed())
 		Expect(findLeak("status visible to alice", conditionsText(ctx, &p), marker)).To(BeEmpty())
+	})
+})
+
+// The reported confused deputy, against the real binary under its ServiceAccount
+// token: bob is bound only to the shipped propagation editor role in his namespace
+// (he may not update its Secrets); a Secret shared with "*" elsewhere, renamed onto
+// bob's existing app-db with conflictPolicy Overwrite, must neither replace app-db's
+// data nor, when the Propagation goes, delete it.
+var _ = Describe("security: the shipped editor role borrows none of Courier's rights", Ordered, func() {
+	ctx := context.Background()
+	var m *manager
+	var bob client.Client
+	var own, src string
+
+	BeforeAll(func() {
+		m = startManager()
+		own = mkNamespace(ctx, uniq("bob"), nil)
+		src = mkNamespace(ctx, uniq("shared-src"), nil)
+		mkSecret(ctx, own, "app-db")
+		mkSecret(ctx, src, "shared", withConsent("*"))
+		Expect(admin.Create(ctx, &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "bob", Namespace: own},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: namePrefix + "propagation-editor-role"},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "bob"}},
+		})).To(Succeed())
+		cfg := rest.CopyConfig(restCfg)
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: "bob", Groups: []string{"system:authenticated"}}
+		var err error
+		bob, err = client.New(cfg, client.Options{Scheme: scheme})
+		Expect(err).NotTo(HaveOccurred())
+	})
+	AfterAll(func() { m.kill() })
+
+	It("is refused at admission for every conflict policy, and app-db keeps its data", func() {
+		before := &corev1.Secret{}
+		Expect(admin.Get(ctx, keyOf(own, "app-db"), before)).To(Succeed())
+		for _, policy := range []v1alpha1.ConflictPolicy{v1alpha1.ConflictOverwrite, v1alpha1.ConflictAdopt, v1alpha1.ConflictSkip} {
+			err := bob.Create(ctx, &v1alpha1.Propagation{ObjectMeta: metav1.ObjectMeta{Name: uniq("take"), Namespace: own}, Spec: v1alpha1.PropagationSpec{
+				Sources:        []v1alpha1.SourceReference{secretRef(src, "shared")},
+				Template:       &v1alpha1.CopyTemplate{Name: "app-db"},
+				ConflictPolicy: policy,
+			}})
+			Expect(err).To(MatchError(ContainSubstring("bob may not create secrets in namespace "+own)), "conflictPolicy %s", policy)
+			figures.badInputs.Add(1)
+		}
+		Consistently(func() map[string][]byte {
+			var s corev1.Secret
+			Expect(admin.Get(ctx, keyOf(own, "app-db"), &s)).To(Succeed())
+			return s.Data
+		}, "2s").Should(Equal(before.Data))
 	})
 })

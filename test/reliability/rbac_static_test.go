@@ -39,6 +39,9 @@ var used = map[string]string{
 	"/namespaces:get": "cache", "/namespaces:list": "cache", "/namespaces:watch": "cache",
 	"events.k8s.io/events:create": "event recorder", "events.k8s.io/events:patch": "event recorder (series)",
 	"authorization.k8s.io/selfsubjectaccessreviews:create": "extra-kind access check (controllers/propagation/kinds.go)",
+	// Before any takeover the Guard reads the admission policy and its binding by name.
+	"admissionregistration.k8s.io/validatingadmissionpolicies:get":       "authzpolicy.Guard (internal/authzpolicy/guard.go)",
+	"admissionregistration.k8s.io/validatingadmissionpolicybindings:get": "authzpolicy.Guard (internal/authzpolicy/guard.go)",
 	// Rollout on change: opted-in workloads are cached and patched with SSA.
 	"apps/deployments:get": "cache", "apps/deployments:list": "cache", "apps/deployments:watch": "cache", "apps/deployments:patch": "SSA of the config hash",
 	"apps/statefulsets:get": "cache", "apps/statefulsets:list": "cache", "apps/statefulsets:watch": "cache", "apps/statefulsets:patch": "SSA of the config hash",

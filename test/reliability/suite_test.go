@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/internal/authzpolicy"
 	"github.com/courier-operator/courier/internal/testenv"
 )
 
@@ -145,6 +146,8 @@ func installRBAC(ctx context.Context) {
 	for _, o := range objs {
 		Expect(admin.Create(ctx, o)).To(Succeed(), "applying %s %s", o.GetKind(), o.GetName())
 	}
+	// The admission policy that checks propagations' authors, as every install has it.
+	Expect(authzpolicy.Install(ctx, admin, installNamespace)).To(Succeed())
 }
 
 // serviceAccountKubeconfig writes a kubeconfig that authenticates as ns/sa with a

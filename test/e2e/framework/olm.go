@@ -114,3 +114,23 @@ func CSVDeploymentName(csv *unstructured.Unstructured) string {
 	d, _ := deps[0].(map[string]any)
 	return fmt.Sprint(d["name"])
 }
+
+// CSVManagerArgs returns the arguments of the manager container of the CSV's first
+// deployment, so a local process runs with the flags OLM would give the pod.
+func CSVManagerArgs(csv *unstructured.Unstructured) []string {
+	deps, _, _ := unstructured.NestedSlice(csv.Object, "spec", "install", "spec", "deployments")
+	if len(deps) == 0 {
+		return nil
+	}
+	d, _ := deps[0].(map[string]any)
+	containers, _, _ := unstructured.NestedSlice(d, "spec", "template", "spec", "containers")
+	for _, c := range containers {
+		m, _ := c.(map[string]any)
+		if m["name"] != "manager" {
+			continue
+		}
+		args, _, _ := unstructured.NestedStringSlice(m, "args")
+		return args
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package bundle
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -69,6 +70,9 @@ func Assemble(in Inputs, o Options) (*Result, error) {
 	}
 	bound, err := installStrategy(in.Objects, csv)
 	if err != nil {
+		return nil, err
+	}
+	if err := admissionPolicy(in.Objects, csv, bound); err != nil {
 		return nil, err
 	}
 	if err := others(in.Objects, bound, res); err != nil {
@@ -220,6 +224,52 @@ func installStrategy(objs []*unstructured.Unstructured, csv *v1alpha1.ClusterSer
 		}
 	}
 	return consumed, nil
+}
+
+// InstallPolicyFlag makes the manager install the admission policy at start.
+const InstallPolicyFlag = "--install-admission-policy"
+
+// admissionKinds are the kinds of config/admission. OLM cannot install admission
+// policies from a bundle, and would overwrite the parameter ConfigMap's additions
+// on every upgrade, so none of them becomes a bundle manifest: the manager installs
+// them itself (InstallPolicyFlag, with the rights of config/manifests'
+// admission_installer.yaml).
+var admissionKinds = map[string]bool{"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true}
+
+// admissionPolicy consumes config/admission's objects and, when there are any,
+// tells the manager to install them.
+func admissionPolicy(objs []*unstructured.Unstructured, csv *v1alpha1.ClusterServiceVersion, consumed map[*unstructured.Unstructured]bool) error {
+	var params []string
+	found := false
+	for _, u := range objs {
+		if !admissionKinds[u.GetKind()] {
+			continue
+		}
+		found = true
+		consumed[u] = true
+		if name, ok, _ := unstructured.NestedString(u.Object, "spec", "paramRef", "name"); ok {
+			params = append(params, name)
+		}
+	}
+	for _, u := range objs {
+		if u.GetKind() == "ConfigMap" && slices.Contains(params, u.GetName()) {
+			consumed[u] = true
+		}
+	}
+	if !found {
+		return nil
+	}
+	deps := csv.Spec.InstallStrategy.StrategySpec.DeploymentSpecs
+	for i := range deps {
+		cs := deps[i].Spec.Template.Spec.Containers
+		for j := range cs {
+			if cs[j].Name == "manager" {
+				cs[j].Args = append(cs[j].Args, InstallPolicyFlag)
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("config/admission is installed, but the CSV has no manager container to install it")
 }
 
 func bindsServiceAccount(subjects []rbacv1.Subject, sa string) bool {
