@@ -9,9 +9,12 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/courier-operator/courier/controllers/propagation"
 	"github.com/courier-operator/courier/controllers/rollout"
+	"github.com/courier-operator/courier/pkg/metastream"
+	"github.com/courier-operator/courier/pkg/reconciler"
 )
 
 // Options carries the manager-wide settings every controller may need. Feature
@@ -31,26 +34,46 @@ type Options struct {
 // feature is one controller package's entry points.
 type feature struct {
 	name  string
-	setup func(ctrl.Manager, Options) error
+	setup func(ctrl.Manager, Options, shared) error
 	cache func() map[client.Object]cache.ByObject
+}
+
+// shared is what every feature of one manager uses together.
+type shared struct {
+	// streams is the manager's one metadata stream hub: one LIST+WATCH per kind,
+	// whichever controllers stream it.
+	streams *metastream.Hub
 }
 
 // features lists every controller the manager runs, in registration order.
 var features = []feature{
-	{name: "propagation", setup: func(mgr ctrl.Manager, o Options) error {
+	{name: "propagation", setup: func(mgr ctrl.Manager, o Options, sh shared) error {
 		return propagation.SetupWithManager(mgr, propagation.Options{
 			ExcludedNamespaces: o.ExcludedNamespaces, MaxConcurrentReconciles: o.MaxConcurrentReconciles, ChildParallelism: o.ChildParallelism,
+			Streams: sh.streams, Metrics: Metrics,
 		})
 	}, cache: propagation.CacheByObject},
-	{name: "rollout", setup: func(mgr ctrl.Manager, o Options) error {
-		return rollout.SetupWithManager(mgr, rollout.Options{Window: o.RolloutWindow, MaxConcurrentReconciles: o.MaxConcurrentReconciles})
+	{name: "rollout", setup: func(mgr ctrl.Manager, o Options, sh shared) error {
+		return rollout.SetupWithManager(mgr, rollout.Options{Window: o.RolloutWindow, MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+			Streams: sh.streams, Metrics: Metrics})
 	}, cache: rollout.CacheByObject},
 }
 
+// Metrics are the reconcile DSL's metrics of every Courier controller, named
+// courier_* and registered with controller-runtime's registry (served on /metrics).
+var Metrics = reconciler.NewMetrics("courier")
+
+func init() { metrics.Registry.MustRegister(Metrics.Collectors()...) }
+
 // Setup registers every controller with the manager.
 func Setup(mgr ctrl.Manager, opts Options) error {
+	streams, err := metastream.NewForManager(mgr)
+	if err != nil {
+		return err
+	}
+	sh := shared{streams: streams}
 	for _, f := range features {
-		if err := f.setup(mgr, opts); err != nil {
+		if err := f.setup(mgr, opts, sh); err != nil {
 			return fmt.Errorf("setting up %s controller: %w", f.name, err)
 		}
 	}

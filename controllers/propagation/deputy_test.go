@@ -7,6 +7,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -101,14 +102,18 @@ var _ = Describe("What a user may not do directly, Courier does not do for them"
 	})
 
 	It("takes over nothing while the policy is not in force (fail closed), and does once it is", func() {
-		Expect(admin.Delete(ctx, authzpolicy.Binding(managerNamespace))).To(Succeed())
+		// An audit-only binding denies nothing: even a user's Overwrite would be
+		// admitted. Courier must not act on it. (Not a deleted binding: Kubernetes
+		// then stops reading the parameter ConfigMap for good, see docs/security.md.)
+		var binding admissionregistrationv1.ValidatingAdmissionPolicyBinding
+		Expect(admin.Get(ctx, client.ObjectKey{Name: authzpolicy.PolicyName}, &binding)).To(Succeed())
+		binding.Spec.ValidationActions = []admissionregistrationv1.ValidationAction{admissionregistrationv1.Audit}
+		Expect(admin.Update(ctx, &binding)).To(Succeed())
 		DeferCleanup(func() { Expect(authzpolicy.Install(ctx, admin, managerNamespace)).To(Succeed()) })
-		// Without the binding the API server checks nothing: even a user's Overwrite
-		// would be admitted. Courier must not act on it.
 		over := overwriting(uniq("unchecked"), v1alpha1.ConflictOverwrite)
 		Expect(admin.Create(ctx, over)).To(Succeed())
 		Eventually(readyOf(ctx, over)).Should(And(HavePrefix("False/"+ReasonAdmissionPolicyMissing),
-			ContainSubstring("conflictPolicy Overwrite is not applied"), ContainSubstring("ValidatingAdmissionPolicyBinding")))
+			ContainSubstring("conflictPolicy Overwrite is not applied"), ContainSubstring("does not deny")))
 		Consistently(secretData(ctx, team, "app-db")).Should(Equal(victimData))
 		deleteAndWait(ctx, over)
 		Expect(secretData(ctx, team, "app-db")()).To(Equal(victimData))

@@ -11,7 +11,7 @@ import (
 
 	"github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/internal/consent"
-	"github.com/courier-operator/courier/internal/copy"
+	"github.com/courier-operator/courier/internal/copies"
 )
 
 // targeting returns the namespaces one source is copied into. Implementations
@@ -89,7 +89,7 @@ func pullTargeting(c client.Reader, p *v1alpha1.Propagation, global []string, wi
 // buildCopies builds the copy of every source in every target namespace.
 func buildCopies(ctx context.Context, v view, sources []*unstructured.Unstructured, targets targeting) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
-	t := copy.Template{OwnerLabel: v.ownerLabel, OwnerName: v.ownerName}
+	t := copies.Template{OwnerLabel: v.ownerLabel, OwnerName: v.ownerName}
 	if tp := v.template; tp != nil {
 		t.Name = tp.Name
 		t.Labels = stringMap(tp.Labels)
@@ -104,7 +104,7 @@ func buildCopies(ctx context.Context, v view, sources []*unstructured.Unstructur
 		}
 		for _, ns := range namespaces {
 			t.Namespace = ns
-			c, err := copy.Build(src, t)
+			c, err := copies.Build(src, t)
 			if err != nil {
 				return nil, err // refusals were filtered by resolveSources
 			}

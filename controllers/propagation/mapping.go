@@ -7,10 +7,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
-	"github.com/courier-operator/courier/internal/copy"
+	"github.com/courier-operator/courier/internal/copies"
 	"github.com/courier-operator/courier/pkg/reconciler"
 )
 
@@ -48,52 +50,41 @@ type mapper struct {
 	global []string
 }
 
-// clusterForSource maps a source event to the ClusterPropagations that read it.
-func (m mapper) clusterForSource(gvk schema.GroupVersionKind) func(context.Context, client.Object) []reconcile.Request {
+// forSource maps a source event of kind gvk to the propagations of variant v that
+// read it, looked up by the source index.
+func forSource[T reconciler.Object](m mapper, v variant[T], gvk schema.GroupVersionKind) handler.MapFunc {
 	return func(ctx context.Context, obj client.Object) []reconcile.Request {
-		if copy.IsManagedCopy(obj.GetLabels()) {
+		if copies.IsManagedCopy(obj.GetLabels()) {
 			return nil // a copy is never a source; copy events come from the copy watch
 		}
-		var list v1alpha1.ClusterPropagationList
-		if err := m.c.List(ctx, &list, client.MatchingFields{sourceIndex: sourceKey(gvk, obj.GetNamespace())}); err != nil {
+		list := v.newList()
+		if err := m.c.List(ctx, list, client.MatchingFields{sourceIndex: sourceKey(gvk, obj.GetNamespace())}); err != nil {
+			m.listFailed(ctx, err, v.controller, "source", obj)
 			return nil
 		}
 		var out []reconcile.Request
-		for i := range list.Items {
-			if refersTo(list.Items[i].Spec.Sources, gvk, obj) {
-				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: list.Items[i].Name}})
+		for _, p := range v.items(list) {
+			if refersTo(v.view(p).sources, gvk, obj) {
+				out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(p)})
 			}
 		}
 		return out
 	}
 }
 
-// pullForSource maps a source event to the Propagations (any namespace) that read it.
-func (m mapper) pullForSource(gvk schema.GroupVersionKind) func(context.Context, client.Object) []reconcile.Request {
-	return func(ctx context.Context, obj client.Object) []reconcile.Request {
-		if copy.IsManagedCopy(obj.GetLabels()) {
-			return nil
-		}
-		var list v1alpha1.PropagationList
-		if err := m.c.List(ctx, &list, client.MatchingFields{sourceIndex: sourceKey(gvk, obj.GetNamespace())}); err != nil {
-			return nil
-		}
-		var out []reconcile.Request
-		for i := range list.Items {
-			if refersTo(list.Items[i].Spec.Sources, gvk, obj) {
-				out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-			}
-		}
-		return out
-	}
+// listFailed logs a lookup that failed: the event is lost for the propagations it
+// concerned (a cache read fails only while the manager stops), which must be seen.
+func (m mapper) listFailed(ctx context.Context, err error, controller, what string, obj client.Object) {
+	logf.FromContext(ctx).Error(err, "cannot map an event to the propagations it concerns",
+		"controller", controller, "event", what, "object", client.ObjectKeyFromObject(obj).String())
 }
 
 // withCopies adds the owner of a copy (by its label) to a source mapping; used for
 // kinds other than Secret and ConfigMap, whose one metadata watch sees both.
-func withCopies(source func(context.Context, client.Object) []reconcile.Request, labelKey string, namespaced bool) func(context.Context, client.Object) []reconcile.Request {
+func withCopies(source handler.MapFunc, labelKey string, namespaced bool) handler.MapFunc {
 	owner := reconciler.LabelMapper(labelKey, namespaced)
 	return func(ctx context.Context, obj client.Object) []reconcile.Request {
-		if copy.IsManagedCopy(obj.GetLabels()) {
+		if copies.IsManagedCopy(obj.GetLabels()) {
 			return owner(ctx, obj)
 		}
 		return source(ctx, obj)
@@ -112,6 +103,7 @@ func (m mapper) clusterForNamespace(ctx context.Context, obj client.Object) []re
 	names := map[string]bool{}
 	var list v1alpha1.ClusterPropagationList
 	if err := m.c.List(ctx, &list); err != nil {
+		m.listFailed(ctx, err, ClusterControllerName, "namespace", obj)
 		return nil
 	}
 	for i := range list.Items {
@@ -127,6 +119,7 @@ func (m mapper) clusterForNamespace(ctx context.Context, obj client.Object) []re
 	for _, l := range []client.ObjectList{&corev1.SecretList{}, &corev1.ConfigMapList{}} {
 		if err := m.c.List(ctx, l, client.InNamespace(ns.Name), client.HasLabels{v1alpha1.LabelClusterPropagation},
 			client.MatchingLabels{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue}); err != nil {
+			m.listFailed(ctx, err, ClusterControllerName, "namespace", obj)
 			continue
 		}
 		for _, o := range items(l) {
@@ -145,6 +138,7 @@ func (m mapper) clusterForNamespace(ctx context.Context, obj client.Object) []re
 func (m mapper) pullForNamespace(ctx context.Context, obj client.Object) []reconcile.Request {
 	var list v1alpha1.PropagationList
 	if err := m.c.List(ctx, &list, client.InNamespace(obj.GetName())); err != nil {
+		m.listFailed(ctx, err, PullControllerName, "namespace", obj)
 		return nil
 	}
 	out := make([]reconcile.Request, 0, len(list.Items))

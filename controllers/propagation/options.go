@@ -10,6 +10,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/pkg/metastream"
+	"github.com/courier-operator/courier/pkg/reconciler"
 )
 
 // DefaultExcludedNamespaces are never targeted unless Options.ExcludedNamespaces
@@ -26,6 +28,11 @@ type Options struct {
 	MaxConcurrentReconciles int
 	// ChildParallelism bounds concurrent copy writes of one reconcile (default 16).
 	ChildParallelism int
+	// Streams is the manager's metadata stream hub (metastream.NewForManager), through
+	// which sources are watched without caching them. Required.
+	Streams *metastream.Hub
+	// Metrics records the reconcile DSL's metrics (nil: none).
+	Metrics *reconciler.Metrics
 	// Takeover says whether the admission policy that checks propagations' authors
 	// is in force for these kinds (authzpolicy.Guard.Verify). Courier adopts or
 	// overwrites no unmanaged object while it is not. nil: an authzpolicy.Guard

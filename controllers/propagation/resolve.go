@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
-	"github.com/courier-operator/courier/internal/copy"
+	"github.com/courier-operator/courier/internal/copies"
 )
 
 // Reasons recorded as NotReady facts (and so as Ready's reason and event reason).
@@ -65,8 +65,8 @@ func resolveSources(ctx context.Context, r client.Reader, v view, gvk schema.Gro
 				return nil, fmt.Errorf("reading source %s %s/%s: %w", gvk.Kind, ref.Namespace, ref.Name, err)
 			}
 			secretType, _, _ := unstructured.NestedString(u.Object, "type")
-			if err := copy.Refuse(u.GetAPIVersion(), u.GetKind(), u.GetLabels(), secretType); err != nil {
-				var refused *copy.RefusedError
+			if err := copies.Refuse(u.GetAPIVersion(), u.GetKind(), u.GetLabels(), secretType); err != nil {
+				var refused *copies.RefusedError
 				errors.As(err, &refused)
 				notReady(refused.Reason, "source %s %s/%s: %s", gvk.Kind, ref.Namespace, ref.Name, refused.Message)
 				continue
@@ -90,7 +90,7 @@ func resolveSources(ctx context.Context, r client.Reader, v view, gvk schema.Gro
 			// A selector naturally matches objects that must never travel (token
 			// Secrets, Helm releases, other propagations' copies): they are skipped
 			// quietly rather than making the whole propagation not ready.
-			if copy.Refuse(u.GetAPIVersion(), u.GetKind(), u.GetLabels(), secretType) != nil {
+			if copies.Refuse(u.GetAPIVersion(), u.GetKind(), u.GetLabels(), secretType) != nil {
 				continue
 			}
 			out = append(out, u)

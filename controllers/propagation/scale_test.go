@@ -78,7 +78,7 @@ var _ = Describe("fan-out at scale", func() {
 		// status included.
 		second := newWriteCounter(scheme)
 		e := &engine{opts: testOpts.withDefaults(), kinds: newKindRegistry(mgr.GetRESTMapper(), mgr.GetClient())}
-		r, err := clusterReconciler(e).BuildWith(reconciler.Deps{
+		r, err := reconcilerFor(e, clusterVariant).BuildWith(reconciler.Deps{
 			Client: second.wrap(mgr.GetClient()), Reader: mgr.GetAPIReader(), Scheme: scheme,
 		})
 		Expect(err).NotTo(HaveOccurred())

@@ -1,6 +1,7 @@
 package propagation
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -9,6 +10,31 @@ import (
 	"github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/pkg/reconciler"
 )
+
+// status is the Status hook: sum up what the copy steps did into status, the
+// targets metric and the Synced and Conflict events. When no plan was made (the
+// sources could not be read) the counts are left as they were.
+func (c *copySets[T]) status(_ context.Context, s *reconciler.State[T]) {
+	if _, ok := c.planned.Get(s); !ok {
+		return
+	}
+	v := c.v.view(s.Object)
+	var t tally
+	for _, r := range []func(*reconciler.State[T]) (reconciler.ChildReport, bool){c.secrets.Report, c.configMaps.Report, c.others.Report} {
+		if report, ran := r(s); ran {
+			t.add(report)
+		}
+	}
+	previousConflicts := v.status.Conflicting
+	t.apply(v.status, time.Now())
+	t.observe(v.metricName)
+	if t.wrote() {
+		s.Eventf("Normal", "Synced", "%s", t.summary())
+	}
+	if t.conflicting > 0 && int32(t.conflicting) != previousConflicts {
+		s.Eventf("Warning", "Conflict", "%d target(s) hold an object Courier does not manage (conflictPolicy %s)", t.conflicting, v.conflictPolicy)
+	}
+}
 
 // tally sums the ChildSet reports of one reconcile.
 type tally struct {
@@ -38,10 +64,13 @@ func (t *tally) add(r reconciler.ChildReport) {
 			reason = string(o.Action)
 		}
 		t.failures = append(t.failures, v1alpha1.TargetFailure{
-			Namespace: o.Key.Namespace, Name: o.Key.Name, Reason: reason, Message: truncate(o.Message, 1024),
+			Namespace: o.Key.Namespace, Name: o.Key.Name, Reason: reason, Message: reconciler.Bound(o.Message, maxFailureMessage),
 		})
 	}
 }
+
+// maxFailureMessage is status.failures[].message's maxLength.
+const maxFailureMessage = 1024
 
 // wrote reports whether this reconcile changed any copy.
 func (t *tally) wrote() bool { return t.created+t.updated+t.deleted+t.orphaned > 0 }
@@ -71,11 +100,4 @@ func (t *tally) observe(metricName string) {
 func (t *tally) summary() string {
 	return fmt.Sprintf("%d created, %d updated, %d deleted, %d orphaned; %d of %d copies in sync",
 		t.created, t.updated, t.deleted, t.orphaned, t.synced, t.desired)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-3] + "..."
 }

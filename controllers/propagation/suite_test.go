@@ -28,6 +28,7 @@ import (
 	"github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/internal/authzpolicy"
 	"github.com/courier-operator/courier/internal/testenv"
+	"github.com/courier-operator/courier/pkg/metastream"
 )
 
 // The suite runs the real controllers in a manager that acts as Courier's
@@ -102,6 +103,8 @@ var _ = BeforeSuite(func() {
 	// The real Guard, reading as the manager (so its RBAC marker is proven too), with
 	// a short memory so the specs that remove the policy need not wait 30 s.
 	testOpts.Takeover = &authzpolicy.Guard{Reader: mgr.GetAPIReader(), Mapper: mgr.GetRESTMapper(), TTL: time.Second}
+	testOpts.Streams, err = metastream.NewForManager(mgr)
+	Expect(err).NotTo(HaveOccurred())
 	Expect(SetupWithManager(mgr, testOpts)).To(Succeed())
 	var mctx context.Context
 	mctx, cancelMg = context.WithCancel(context.Background())

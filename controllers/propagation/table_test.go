@@ -61,7 +61,7 @@ func TestClusterPropagationReconcile(t *testing.T) {
 	h := reconcilertest.Harness[*v1alpha1.ClusterPropagation]{
 		Scheme:     tableScheme(t),
 		NewObj:     func() *v1alpha1.ClusterPropagation { return &v1alpha1.ClusterPropagation{} },
-		Controller: func() *reconciler.Builder[*v1alpha1.ClusterPropagation] { return clusterReconciler(e) },
+		Controller: func() *reconciler.Builder[*v1alpha1.ClusterPropagation] { return reconcilerFor(e, clusterVariant) },
 	}
 	world := func(extra ...client.Object) []client.Object {
 		return append([]client.Object{
@@ -137,7 +137,7 @@ func TestPropagationReconcileConsent(t *testing.T) {
 	h := reconcilertest.Harness[*v1alpha1.Propagation]{
 		Scheme:     tableScheme(t),
 		NewObj:     func() *v1alpha1.Propagation { return &v1alpha1.Propagation{} },
-		Controller: func() *reconciler.Builder[*v1alpha1.Propagation] { return pullReconciler(e) },
+		Controller: func() *reconciler.Builder[*v1alpha1.Propagation] { return reconcilerFor(e, pullVariant) },
 	}
 	pullObj := &v1alpha1.Propagation{
 		ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "team-a", Generation: 1, Finalizers: []string{v1alpha1.Finalizer}},

@@ -79,22 +79,22 @@ func TestCopyPolicy(t *testing.T) {
 		"": reconciler.ConflictSkip, v1alpha1.ConflictSkip: reconciler.ConflictSkip,
 		v1alpha1.ConflictAdopt: reconciler.ConflictAdopt, v1alpha1.ConflictOverwrite: reconciler.ConflictOverwrite,
 	} {
-		p := copyPolicy{v: view{conflictPolicy: policy}}
-		if got := p.onConflict(unmanaged); got != want {
-			t.Errorf("%q: onConflict = %v, want %v", policy, got, want)
+		p := copyPolicy{conflict: policy}
+		if got, why := p.onConflict(unmanaged); got != want || why != "" {
+			t.Errorf("%q: onConflict = %v %q, want %v", policy, got, why, want)
 		}
-		if got := p.onConflict(otherCopy); got != reconciler.ConflictSkip {
-			t.Errorf("%q: another propagation's copy must be skipped, got %v", policy, got)
+		if got, why := p.onConflict(otherCopy); got != reconciler.ConflictSkip || why != "a/x is a copy managed by Propagation a/other" {
+			t.Errorf("%q: another propagation's copy must be skipped, and its owner named: got %v %q", policy, got, why)
 		}
 	}
-	orphan := copyPolicy{v: view{deletionPolicy: v1alpha1.DeletionOrphan}, withdrawn: map[types.NamespacedName]bool{{Namespace: "a", Name: "w"}: true}}
+	orphan := copyPolicy{deletion: v1alpha1.DeletionOrphan, withdrawn: map[types.NamespacedName]bool{{Namespace: "a", Name: "w"}: true}}
 	if orphan.prune(unmanaged) != reconciler.PruneOrphan {
 		t.Error("Orphan must orphan")
 	}
 	if orphan.prune(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "w", Namespace: "a"}}) != reconciler.PruneDelete {
 		t.Error("a copy whose consent was withdrawn must be deleted even under Orphan")
 	}
-	if (copyPolicy{v: view{}}).prune(unmanaged) != reconciler.PruneDelete {
+	if (copyPolicy{}).prune(unmanaged) != reconciler.PruneDelete {
 		t.Error("Delete is the default")
 	}
 }

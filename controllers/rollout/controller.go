@@ -27,8 +27,9 @@ func completeController[T client.Object](mgr ctrl.Manager, r *syncer, inputs *me
 		})).
 		WithPrimaryPredicates(predicate.Or[client.Object](
 			predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{})).
-		Watches(&corev1.ConfigMap{}, k.consumers(mgr.GetClient(), workloadrefs.ConfigMap), reconciler.FromStream(inputs)).
-		Watches(&corev1.Secret{}, k.consumers(mgr.GetClient(), workloadrefs.Secret), reconciler.FromStream(inputs)).
+		WatchesStream(&corev1.ConfigMap{}, inputs, k.consumers(mgr.GetClient(), workloadrefs.ConfigMap)).
+		WatchesStream(&corev1.Secret{}, inputs, k.consumers(mgr.GetClient(), workloadrefs.Secret)).
 		Concurrency(r.opts.MaxConcurrentReconciles).
+		Metrics(r.opts.Metrics).
 		Complete(mgr)
 }

@@ -1,6 +1,11 @@
 package rollout
 
-import "time"
+import (
+	"time"
+
+	"github.com/courier-operator/courier/pkg/metastream"
+	"github.com/courier-operator/courier/pkg/reconciler"
+)
 
 // Default settings.
 const (
@@ -23,6 +28,11 @@ type Options struct {
 	// MaxConcurrentReconciles bounds concurrent reconciles per workload kind. Zero
 	// means 2.
 	MaxConcurrentReconciles int
+	// Streams is the manager's metadata stream hub (metastream.NewForManager), through
+	// which inputs are watched without caching them. Required.
+	Streams *metastream.Hub
+	// Metrics records the reconcile DSL's metrics (nil: none).
+	Metrics *reconciler.Metrics
 }
 
 func (o Options) withDefaults() Options {

@@ -37,11 +37,11 @@ func CacheByObject() map[client.Object]cache.ByObject {
 // StatefulSet, DaemonSet), all built from the same generic declaration and sharing
 // one syncer and the manager's metadata streams.
 func SetupWithManager(mgr ctrl.Manager, opts Options) error {
-	r := newSyncer(opts)
-	inputs, err := metastream.ForManager(mgr)
-	if err != nil {
-		return err
+	if opts.Streams == nil {
+		return fmt.Errorf("rollout: Options.Streams (the manager's metastream.Hub) is required")
 	}
+	r := newSyncer(opts)
+	inputs := opts.Streams
 	if err := setupKind(mgr, r, inputs, deployments); err != nil {
 		return err
 	}

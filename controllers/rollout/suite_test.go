@@ -26,6 +26,7 @@ import (
 	"github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/controllers/rollout"
 	"github.com/courier-operator/courier/internal/testenv"
+	"github.com/courier-operator/courier/pkg/metastream"
 )
 
 // window is the coalescing window of the managers under test: short, so specs run
@@ -99,7 +100,9 @@ func startManager() *runningManager {
 		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: byObject},
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(rollout.SetupWithManager(mgr, rollout.Options{Window: window})).To(Succeed())
+	streams, err := metastream.NewForManager(mgr)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(rollout.SetupWithManager(mgr, rollout.Options{Window: window, Streams: streams})).To(Succeed())
 
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &runningManager{cancel: cancel, done: make(chan error, 1)}

@@ -26,9 +26,10 @@
 //     event with DeleteStateUnknown, carrying only kind, namespace and name, for
 //     every object that is gone.
 //
-// Use it with the reconcile DSL:
+// Use it with the reconcile DSL: create one Hub per manager and pass it to every
+// controller that streams a kind.
 //
-//	hub, err := metastream.ForManager(mgr)
+//	hub, err := metastream.NewForManager(mgr)
 //	reconciler.For[*Widget]("widget", newWidget).
-//		Watches(&corev1.Secret{}, mapFn, reconciler.FromStream(hub))
+//		WatchesStream(&corev1.Secret{}, hub, mapFn)
 package metastream

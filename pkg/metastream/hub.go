@@ -19,7 +19,7 @@ import (
 )
 
 // Hub runs at most one stream per kind and fans its events out to every source
-// taken from it. Add it to a manager (ForManager does) or Start it yourself.
+// taken from it. Add it to a manager (NewForManager does) or Start it yourself.
 type Hub struct {
 	client metadata.Interface
 	mapper meta.RESTMapper
@@ -51,20 +51,10 @@ func newHub(c metadata.Interface, mapper meta.RESTMapper) *Hub {
 	}
 }
 
-var (
-	perManagerMu sync.Mutex
-	perManager   = map[manager.Manager]*Hub{}
-)
-
-// ForManager returns the Hub of mgr, creating it and adding it to mgr on the first
-// call; later calls with the same manager return the same Hub, so every controller
-// of the manager shares one stream per kind.
-func ForManager(mgr manager.Manager) (*Hub, error) {
-	perManagerMu.Lock()
-	defer perManagerMu.Unlock()
-	if h, ok := perManager[mgr]; ok {
-		return h, nil
-	}
+// NewForManager returns a new Hub that lists and watches with mgr's configuration
+// and RESTMapper, added to mgr (which starts and stops it). Create one per manager
+// and hand it to every controller that streams, so they share one stream per kind.
+func NewForManager(mgr manager.Manager) (*Hub, error) {
 	h, err := New(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetRESTMapper())
 	if err != nil {
 		return nil, err
@@ -72,7 +62,6 @@ func ForManager(mgr manager.Manager) (*Hub, error) {
 	if err := mgr.Add(h); err != nil {
 		return nil, fmt.Errorf("adding the metadata stream hub to the manager: %w", err)
 	}
-	perManager[mgr] = h
 	return h, nil
 }
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -19,7 +18,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-	"sigs.k8s.io/controller-runtime/pkg/source"
 )
 
 // Builder declares a controller: its primary type, its steps, what it watches.
@@ -27,87 +25,38 @@ import (
 //
 //	reconciler.For("widget", func() *Widget { return &Widget{} }).
 //		Steps(finalizer, children).
-//		OwnsByLabel(&corev1.ConfigMap{}, "example.com/widget", reconciler.MetadataOnly()).
+//		OwnsByLabel(&corev1.ConfigMap{}, "example.com/widget").
 //		Complete(mgr)
 type Builder[T client.Object] struct {
 	name         string
 	newObj       func() T
 	steps        []Step[T]
+	owns         []ownsSpec
 	watches      []watchSpec
+	streams      []streamSpec
 	primaryPreds []predicate.Predicate
 	concurrency  int
 	status       func(ctx context.Context, s *State[T])
+	metrics      *Metrics
 	ctrl         controller.Controller // set by Complete
 }
 
-type watchKind int
-
-const (
-	watchByLabel watchKind = iota
-	watchByReference
-	watchMapped
-)
-
-type watchSpec struct {
-	kind     watchKind
+type ownsSpec struct {
 	obj      client.Object
 	labelKey string
-	mapFn    func(ctx context.Context, obj client.Object) []reconcile.Request
-	opts     watchOptions
+	opts     ownsOptions
 }
 
-type watchOptions struct {
-	metadataOnly bool
-	predicates   []predicate.Predicate
-	namespaced   *bool
-	cache        cache.Cache
-	stream       EventStream
+type watchSpec struct {
+	obj   client.Object
+	mapFn handler.MapFunc
+	opts  watchesOptions
 }
 
-// WatchOption configures a watch declared on a Builder.
-type WatchOption func(*watchOptions)
-
-// MetadataOnly watches (and caches) the object as PartialObjectMetadata
-// (builder.OnlyMetadata), so the cache holds no data of the watched objects.
-func MetadataOnly() WatchOption { return func(o *watchOptions) { o.metadataOnly = true } }
-
-// FromCache watches through c instead of the manager's cache.
-//
-// Use it when the manager's cache cannot show the objects: a cache has one label or
-// field selector per kind (Courier's manager cache selects ConfigMaps and Secrets by
-// its copy label), so watching every ConfigMap or Secret needs a cache of its own,
-// such as a metadata-only cache of its own (or, to cache nothing, see FromStream). With MetadataOnly the
-// watch asks c for PartialObjectMetadata of the object's kind (derived from the
-// scheme), so the map function receives *metav1.PartialObjectMetadata; without it,
-// c is asked for the typed object. c must be started by the manager (a cache
-// runnable: one with a GetCache method), or the watch never syncs.
-func FromCache(c cache.Cache) WatchOption { return func(o *watchOptions) { o.cache = c } }
-
-// EventStream delivers the events of every object of a kind without caching the
-// objects (metastream.Hub implements it).
-type EventStream interface {
-	Source(gvk schema.GroupVersionKind, h handler.EventHandler) source.SyncingSource
-}
-
-// FromStream watches the object's kind through s instead of a cache: the map
-// function receives *metav1.PartialObjectMetadata, and no object of the kind is kept
-// in memory. Use it for kinds with many objects the controller does not otherwise
-// read from a cache, e.g. every Secret of the cluster when only a few are sources
-// (see pkg/metastream for how its events differ from an informer's). It cannot be
-// combined with WithPredicates: a stream has no previous state for predicates to
-// compare.
-func FromStream(s EventStream) WatchOption { return func(o *watchOptions) { o.stream = s } }
-
-// WithPredicates filters the events of a watch.
-func WithPredicates(p ...predicate.Predicate) WatchOption {
-	return func(o *watchOptions) { o.predicates = append(o.predicates, p...) }
-}
-
-// NamespacedPrimary tells OwnsByLabel whether the primary is namespaced (the request
-// then takes the child's namespace) or cluster-scoped (empty namespace). Without it
-// the scope is read from the manager's RESTMapper.
-func NamespacedPrimary(namespaced bool) WatchOption {
-	return func(o *watchOptions) { o.namespaced = &namespaced }
+type streamSpec struct {
+	obj    client.Object
+	stream EventStream
+	mapFn  handler.MapFunc
 }
 
 // For starts the declaration of a controller named name reconciling primaries of
@@ -118,7 +67,8 @@ func For[T client.Object](name string, newObj func() T) *Builder[T] {
 	return &Builder[T]{name: name, newObj: newObj}
 }
 
-// Steps appends steps; they run as one Sequence.
+// Steps appends steps; they run in order, and a reconcile stops at the first that
+// returns an error (see All for steps that must all run).
 func (b *Builder[T]) Steps(steps ...Step[T]) *Builder[T] {
 	b.steps = append(b.steps, steps...)
 	return b
@@ -126,30 +76,37 @@ func (b *Builder[T]) Steps(steps ...Step[T]) *Builder[T] {
 
 // OwnsByLabel watches children carrying labelKey: an event on a child enqueues the
 // primary named by the label's value (in the child's namespace if the primary is
-// namespaced, cluster-scoped otherwise; see NamespacedPrimary).
-//
-// Watch children through the same cache the ChildSet lists them from: an event is
-// delivered after its own informer's store is updated, but another informer (e.g. a
-// MetadataOnly watch while the ChildSet lists typed objects from the cache) may not
-// have seen the change yet, and the drift would go unnoticed until the next event.
-// MetadataOnly fits when the ChildSet lists through a metadata-only or uncached
-// Lister (e.g. s.Reader).
-func (b *Builder[T]) OwnsByLabel(obj client.Object, labelKey string, opts ...WatchOption) *Builder[T] {
-	b.watches = append(b.watches, watchSpec{kind: watchByLabel, obj: obj, labelKey: labelKey, opts: applyWatchOptions(opts)})
+// namespaced, cluster-scoped otherwise; see NamespacedPrimary). The children are
+// watched through the manager's cache: list them from it too (a ChildSet's default),
+// so an event is never delivered before the cache a ChildSet lists from shows it.
+func (b *Builder[T]) OwnsByLabel(obj client.Object, labelKey string, opts ...OwnsOption) *Builder[T] {
+	s := ownsSpec{obj: obj, labelKey: labelKey}
+	for _, o := range opts {
+		o.applyToOwns(&s.opts)
+	}
+	b.owns = append(b.owns, s)
 	return b
 }
 
-// OwnsByReference watches children whose controller owner reference points at a
-// primary of type T.
-func (b *Builder[T]) OwnsByReference(obj client.Object, opts ...WatchOption) *Builder[T] {
-	b.watches = append(b.watches, watchSpec{kind: watchByReference, obj: obj, opts: applyWatchOptions(opts)})
+// Watches watches any object through the manager's cache; mapFn turns its events
+// into primary requests.
+func (b *Builder[T]) Watches(obj client.Object, mapFn handler.MapFunc, opts ...WatchesOption) *Builder[T] {
+	s := watchSpec{obj: obj, mapFn: mapFn}
+	for _, o := range opts {
+		o.applyToWatches(&s.opts)
+	}
+	b.watches = append(b.watches, s)
 	return b
 }
 
-// Watches watches any object; mapFn turns its events into primary requests. With
-// MetadataOnly, mapFn receives *metav1.PartialObjectMetadata.
-func (b *Builder[T]) Watches(obj client.Object, mapFn func(ctx context.Context, obj client.Object) []reconcile.Request, opts ...WatchOption) *Builder[T] {
-	b.watches = append(b.watches, watchSpec{kind: watchMapped, obj: obj, mapFn: mapFn, opts: applyWatchOptions(opts)})
+// WatchesStream watches obj's kind through an EventStream instead of a cache: the
+// map function receives *metav1.PartialObjectMetadata, and no object of the kind is
+// kept in memory. Use it for kinds with many objects the controller does not
+// otherwise read from a cache, e.g. every Secret of the cluster when only a few are
+// sources (see pkg/metastream for how its events differ from an informer's). A
+// stream has no previous state for predicates to compare, so it takes none.
+func (b *Builder[T]) WatchesStream(obj client.Object, stream EventStream, mapFn handler.MapFunc) *Builder[T] {
+	b.streams = append(b.streams, streamSpec{obj: obj, stream: stream, mapFn: mapFn})
 	return b
 }
 
@@ -166,11 +123,18 @@ func (b *Builder[T]) Concurrency(n int) *Builder[T] {
 }
 
 // Status sets a hook that computes primary-specific status fields (counts, lists of
-// failures...) from the state's facts and child reports. It runs after the steps,
-// on every reconcile that did not remove the primary's last finalizer, right before
-// conditions are computed and status is written once.
+// failures...) from what the steps left in the State (ChildSetStep.Report, Keys).
+// It runs after the steps, on every reconcile that did not release the primary,
+// right before conditions are computed and status is written once.
 func (b *Builder[T]) Status(fn func(ctx context.Context, s *State[T])) *Builder[T] {
 	b.status = fn
+	return b
+}
+
+// Metrics records the reconciler's metrics in m (see NewMetrics). Without it none
+// are recorded.
+func (b *Builder[T]) Metrics(m *Metrics) *Builder[T] {
+	b.metrics = m
 	return b
 }
 
@@ -212,7 +176,8 @@ func (b *Builder[T]) Build(mgr ctrl.Manager) (reconcile.TypedReconciler[reconcil
 }
 
 // BuildWith returns the reconciler built from explicit dependencies, without a
-// manager (used by tests).
+// manager (used by tests). It validates the declaration, every step included, so a
+// malformed ChildSet fails here, once, not on every reconcile.
 func (b *Builder[T]) BuildWith(deps Deps) (reconcile.TypedReconciler[reconcile.Request], error) {
 	if b.name == "" {
 		return nil, errors.New("reconciler: controller name is required")
@@ -223,13 +188,18 @@ func (b *Builder[T]) BuildWith(deps Deps) (reconcile.TypedReconciler[reconcile.R
 	if deps.Client == nil {
 		return nil, errors.New("reconciler: Deps.Client is required")
 	}
+	steps := sequence[T](b.steps)
+	if err := steps.validate(); err != nil {
+		return nil, fmt.Errorf("reconciler %s: %w", b.name, err)
+	}
 	deps = deps.withDefaults()
 	return &primaryReconciler[T]{
-		name:   b.name,
-		newObj: b.newObj,
-		steps:  sequence[T]{steps: append([]Step[T](nil), b.steps...)},
-		status: b.status,
-		deps:   deps,
+		name:    b.name,
+		newObj:  b.newObj,
+		steps:   steps,
+		status:  b.status,
+		deps:    deps,
+		metrics: b.metrics,
 	}, nil
 }
 
@@ -251,58 +221,28 @@ func (b *Builder[T]) Complete(mgr ctrl.Manager) error {
 		bld = bld.WithOptions(controller.Options{MaxConcurrentReconciles: b.concurrency})
 	}
 	cached := []client.Object{primary} // watched through the manager's cache
+	for _, o := range b.owns {
+		namespaced := o.opts.namespaced
+		if namespaced == nil {
+			n, err := apiutil.IsObjectNamespaced(primary, mgr.GetScheme(), mgr.GetRESTMapper())
+			if err != nil {
+				return fmt.Errorf("reconciler %s: scope of the primary (use NamespacedPrimary to set it): %w", b.name, err)
+			}
+			namespaced = &n
+		}
+		bld = bld.Watches(o.obj, handler.EnqueueRequestsFromMapFunc(LabelMapper(o.labelKey, *namespaced)))
+		cached = append(cached, o.obj)
+	}
 	for _, w := range b.watches {
-		var h handler.EventHandler
-		switch w.kind {
-		case watchByReference:
-			h = handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), b.newObj(), handler.OnlyControllerOwner())
-		case watchByLabel:
-			namespaced := w.opts.namespaced
-			if namespaced == nil {
-				n, err := apiutil.IsObjectNamespaced(primary, mgr.GetScheme(), mgr.GetRESTMapper())
-				if err != nil {
-					return fmt.Errorf("reconciler %s: scope of the primary (use NamespacedPrimary to set it): %w", b.name, err)
-				}
-				namespaced = &n
-			}
-			h = handler.EnqueueRequestsFromMapFunc(LabelMapper(w.labelKey, *namespaced))
-		case watchMapped:
-			h = handler.EnqueueRequestsFromMapFunc(w.mapFn)
+		bld = bld.Watches(w.obj, handler.EnqueueRequestsFromMapFunc(w.mapFn), builder.WithPredicates(w.opts.predicates...))
+		cached = append(cached, w.obj)
+	}
+	for _, s := range b.streams {
+		gvk, err := apiutil.GVKForObject(s.obj, mgr.GetScheme())
+		if err != nil {
+			return fmt.Errorf("reconciler %s: kind of the streamed watch on %T: %w", b.name, s.obj, err)
 		}
-		if w.opts.stream != nil {
-			if len(w.opts.predicates) > 0 || w.opts.cache != nil {
-				return fmt.Errorf("reconciler %s: a FromStream watch of %T takes no predicates and no cache", b.name, w.obj)
-			}
-			gvk, err := apiutil.GVKForObject(w.obj, mgr.GetScheme())
-			if err != nil {
-				return fmt.Errorf("reconciler %s: kind of the streamed watch on %T: %w", b.name, w.obj, err)
-			}
-			bld = bld.WatchesRawSource(w.opts.stream.Source(gvk, h))
-			continue
-		}
-		if w.opts.cache != nil {
-			src, err := kindSource(w.opts.cache, mgr.GetScheme(), w.obj, w.opts.metadataOnly, h, w.opts.predicates...)
-			if err != nil {
-				return fmt.Errorf("reconciler %s: %w", b.name, err)
-			}
-			bld = bld.WatchesRawSource(src)
-			continue
-		}
-		var opts []builder.WatchesOption
-		if len(w.opts.predicates) > 0 {
-			opts = append(opts, builder.WithPredicates(w.opts.predicates...))
-		}
-		watched := w.obj
-		if w.opts.metadataOnly {
-			opts = append(opts, builder.OnlyMetadata)
-			gvk, err := apiutil.GVKForObject(w.obj, mgr.GetScheme())
-			if err != nil {
-				return fmt.Errorf("reconciler %s: kind of the metadata-only watch on %T: %w", b.name, w.obj, err)
-			}
-			watched = metadataOf(gvk)
-		}
-		bld = bld.Watches(w.obj, h, opts...)
-		cached = append(cached, watched)
+		bld = bld.WatchesRawSource(s.stream.Source(gvk, handler.EnqueueRequestsFromMapFunc(s.mapFn)))
 	}
 	c, err := bld.Build(r)
 	if err != nil {
@@ -330,14 +270,14 @@ func (b *Builder[T]) Complete(mgr ctrl.Manager) error {
 //	if err := b.Complete(mgr); err != nil { ... }
 //	c := b.Controller()
 //	onNewKind(func(gvk schema.GroupVersionKind) error {
-//		return c.Watch(reconciler.MetadataWatch(metaCache, gvk, mapFn))
+//		return c.Watch(hub.Source(gvk, handler.EnqueueRequestsFromMapFunc(mapFn)))
 //	})
 func (b *Builder[T]) Controller() controller.Controller { return b.ctrl }
 
 // LabelMapper maps an object to the primary named by the value of labelKey: in the
 // object's namespace when namespaced is true, cluster-scoped otherwise. Objects
 // without the label map to nothing. It is the map function behind OwnsByLabel.
-func LabelMapper(labelKey string, namespaced bool) func(ctx context.Context, obj client.Object) []reconcile.Request {
+func LabelMapper(labelKey string, namespaced bool) handler.MapFunc {
 	return func(_ context.Context, obj client.Object) []reconcile.Request {
 		name := obj.GetLabels()[labelKey]
 		if name == "" {
@@ -349,12 +289,4 @@ func LabelMapper(labelKey string, namespaced bool) func(ctx context.Context, obj
 		}
 		return []reconcile.Request{{NamespacedName: key}}
 	}
-}
-
-func applyWatchOptions(opts []WatchOption) watchOptions {
-	var o watchOptions
-	for _, f := range opts {
-		f(&o)
-	}
-	return o
 }

@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/courier-operator/courier/pkg/reconciler"
-	rt "github.com/courier-operator/courier/pkg/reconciler/reconcilertest"
 )
 
 // TestUnstructuredChildren: the same ChildSet with *unstructured.Unstructured children
@@ -75,46 +74,6 @@ func TestUnstructuredChildren(t *testing.T) {
 	}
 }
 
-// TestCustomMatches: a user Matches replaces the default compare.
-func TestCustomMatches(t *testing.T) {
-	calls := 0
-	cs := configMapSet(func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) {
-		cs.Matches = func(desired, live *corev1.ConfigMap) bool { calls++; return true }
-	})
-	harness(controllerWith(cs)).RunCase(t, rt.Case[*Widget]{
-		Objects:      []client.Object{withFinalizer(widget("w", blue, "a")), ownedCM("a", map[string]string{"color": "red"})},
-		Key:          wKey,
-		ExpectWrites: &rt.Calls{StatusPatch: 1},
-	})
-	if calls != 1 {
-		t.Fatalf("Matches called %d times", calls)
-	}
-}
-
-// TestNewState: a step can be unit-tested on its own.
-func TestNewState(t *testing.T) {
-	env := rt.NewEnv(newScheme(), rt.Options{Objects: []client.Object{widget("w", blue, "a")}})
-	s := reconciler.NewState(widget("w", blue, "a"), env.Deps())
-	if s.Controller() == "" || s.Scheme() == nil {
-		t.Fatal("state not initialised")
-	}
-	if err := configMapSet().Reconcile(context.Background(), s); err != nil {
-		t.Fatal(err)
-	}
-	if s.Children("configmaps").Count(reconciler.ChildCreated) != 1 {
-		t.Fatalf("report = %+v", s.Children("configmaps"))
-	}
-	if s.Children("nothing").Desired != 0 {
-		t.Fatal("unknown step has a report")
-	}
-	s.Eventf("Normal", "Hello", "x")
-	if len(env.Recorder.Events()) != 1 {
-		t.Fatal("event not recorded")
-	}
-	// Without a recorder, Eventf is a no-op.
-	reconciler.NewState(widget("w", nil), reconciler.Deps{Client: env.Client}).Eventf("Normal", "Hello", "x")
-}
-
 // TestComplete wires a controller with every kind of watch into a manager (which is
 // never started, so no API server is needed).
 func TestComplete(t *testing.T) {
@@ -128,9 +87,8 @@ func TestComplete(t *testing.T) {
 	}
 	noop := predicate.Funcs{GenericFunc: func(event.GenericEvent) bool { return false }}
 	err = widgetController().
-		OwnsByLabel(&corev1.Secret{}, widgetLabel, reconciler.NamespacedPrimary(false), reconciler.WithPredicates(noop)).
-		OwnsByReference(&corev1.ServiceAccount{}).
-		Watches(&corev1.Namespace{}, func(ctx context.Context, obj client.Object) []reconcile.Request { return nil }, reconciler.MetadataOnly()).
+		OwnsByLabel(&corev1.Secret{}, widgetLabel, reconciler.NamespacedPrimary(false)).
+		Watches(&corev1.Namespace{}, func(ctx context.Context, obj client.Object) []reconcile.Request { return nil }, reconciler.WithPredicates(noop)).
 		WithPrimaryPredicates(predicate.GenerationChangedPredicate{}).
 		Concurrency(2).
 		Complete(mgr)
@@ -139,15 +97,15 @@ func TestComplete(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "NamespacedPrimary") {
 		t.Fatalf("expected a RESTMapper error without an API server, got %v", err)
 	}
-	err = reconciler.For("widget2", func() *Widget { return &Widget{} }).
+	b := reconciler.For("widget2", func() *Widget { return &Widget{} }).
 		Steps(configMapSet().Step()).
-		OwnsByLabel(&corev1.ConfigMap{}, widgetLabel, reconciler.NamespacedPrimary(false), reconciler.MetadataOnly()).
-		OwnsByReference(&corev1.ServiceAccount{}, reconciler.WithPredicates(noop)).
-		Watches(&corev1.Namespace{}, func(ctx context.Context, obj client.Object) []reconcile.Request { return nil }, reconciler.MetadataOnly()).
+		OwnsByLabel(&corev1.ConfigMap{}, widgetLabel, reconciler.NamespacedPrimary(false)).
+		Watches(&corev1.Namespace{}, func(ctx context.Context, obj client.Object) []reconcile.Request { return nil }, reconciler.WithPredicates(noop)).
 		WithPrimaryPredicates(predicate.GenerationChangedPredicate{}).
-		Concurrency(2).
-		Complete(mgr)
-	if err != nil {
+		Metrics(reconciler.NewMetrics("complete_test")).
+		Concurrency(2)
+	err = b.Complete(mgr)
+	if err != nil || b.Controller() == nil {
 		t.Fatal(err)
 	}
 	if _, err := reconciler.For[*Widget]("", func() *Widget { return &Widget{} }).Build(mgr); err == nil {

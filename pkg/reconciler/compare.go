@@ -333,7 +333,7 @@ func jsonScalar(v any) string {
 	return string(b)
 }
 
-// DefaultExact is the usual ChildSet.Exact: live carries no field that desired (as
+// isExact is what ChildSet.Exact checks: live carries no field that desired (as
 // applied, with its labels and annotations) does not have. Only the parts the
 // default Matches compares are looked at: every top-level field but apiVersion,
 // kind, metadata and status, plus metadata.labels and metadata.annotations; other
@@ -342,14 +342,14 @@ func jsonScalar(v any) string {
 // annotation keys in the Kubernetes-reserved domains (kubernetes.io, k8s.io, and
 // their subdomains) are ignored too. Empty maps and lists in live count as absent.
 // Combined with Matches (desired ⊆ live), it makes live equal to desired.
-func DefaultExact(desired, live client.Object) bool {
-	return ExtraField(desired, live) == ""
+func isExact(desired, live client.Object) bool {
+	return extraField(desired, live) == ""
 }
 
-// ExtraField explains why DefaultExact is false: the path of the first field of live
+// extraField explains why isExact is false: the path of the first field of live
 // that desired does not have (e.g. ".data.added"), or "" when there is none. It
 // names fields, never values, so it is safe to log for Secrets.
-func ExtraField(desired, live client.Object) string {
+func extraField(desired, live client.Object) string {
 	d, err := toUnstructuredMap(desired)
 	if err != nil {
 		return "desired: " + err.Error()
@@ -389,4 +389,31 @@ func reservedKey(k string) bool {
 		}
 	}
 	return false
+}
+
+// mismatch says why live is not in line with desired, "" when it is: the path of
+// the first desired field missing or different in live (e.g. ".data.color"),
+// comparing every field of desired (as unstructured, ignoring metadata other than
+// labels and annotations) so that fields defaulted by the API server never count;
+// or, when live carries managedFields, that a field fieldOwner applied before is no
+// longer desired (a new apply is then needed to remove it). It names fields, never
+// values, so it is safe to log for Secrets.
+func mismatch(desired, live client.Object, fieldOwner string) string {
+	d, err := toUnstructuredMap(desired)
+	if err != nil {
+		return "desired: " + err.Error()
+	}
+	d = runtime.DeepCopyJSON(d)
+	pruneNulls(d)
+	l, err := toUnstructuredMap(live)
+	if err != nil {
+		return "live: " + err.Error()
+	}
+	if p := mismatchPath(comparablePart(d), l, ""); p != "" {
+		return p
+	}
+	if !ownedFieldsCovered(l, d, fieldOwner) {
+		return "a field applied by " + fieldOwner + " is no longer desired"
+	}
+	return ""
 }

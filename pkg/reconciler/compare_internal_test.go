@@ -115,29 +115,29 @@ func TestDefaultMatchesTyped(t *testing.T) {
 		Manager: "kube-controller-manager", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status",
 		FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:status":{"f:replicas":{}}}`)},
 	}}
-	if !DefaultMatches(desired, live, "courier") {
+	if !(mismatch(desired, live, "courier") == "") {
 		t.Fatal("defaulted live object does not match its desired state")
 	}
 	drift := live.DeepCopy()
 	drift.Spec.Template.Spec.Containers[0].Image = "evil"
-	if DefaultMatches(desired, drift, "courier") {
+	if mismatch(desired, drift, "courier") == "" {
 		t.Fatal("drift not detected")
 	}
 	// An env var we applied before and no longer want must be removed.
 	prev := live.DeepCopy()
 	prev.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "OLD", Value: "1"}}
 	prev.ManagedFields[0].FieldsV1.Raw = []byte(`{"f:spec":{"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{"f:env":{"k:{\"name\":\"OLD\"}":{}}}}}}}}`)
-	if DefaultMatches(desired, prev, "courier") {
+	if mismatch(desired, prev, "courier") == "" {
 		t.Fatal("a field applied before and no longer desired was not noticed")
 	}
 	// The same field owned by another manager is none of our business.
-	if !DefaultMatches(desired, prev, "someone-else") {
+	if !(mismatch(desired, prev, "someone-else") == "") {
 		t.Fatal("fields of other managers must not matter")
 	}
 	// Unstructured desired and live work the same.
 	du, _ := toUnstructuredMap(desired)
 	lu, _ := toUnstructuredMap(live)
-	if !DefaultMatches(&unstructured.Unstructured{Object: du}, &unstructured.Unstructured{Object: lu}, "courier") {
+	if !(mismatch(&unstructured.Unstructured{Object: du}, &unstructured.Unstructured{Object: lu}, "courier") == "") {
 		t.Fatal("unstructured compare differs from typed")
 	}
 }
@@ -177,10 +177,10 @@ func TestSanitizeAndTruncate(t *testing.T) {
 			t.Errorf("sanitizeReason(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if got := truncate("héllo world", 5); got != "h..." {
+	if got := Bound("héllo world", 5); got != "h..." {
 		t.Errorf("truncate = %q", got)
 	}
-	if got := truncate("short", 10); got != "short" {
+	if got := Bound("short", 10); got != "short" {
 		t.Errorf("truncate = %q", got)
 	}
 }
@@ -189,16 +189,16 @@ func TestMismatch(t *testing.T) {
 	desired := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "c", Labels: map[string]string{"l": "1"}},
 		Data: map[string]string{"a": "1", "b": "2"}}
 	live := desired.DeepCopy()
-	if m := Mismatch(desired, live, "courier"); m != "" {
+	if m := mismatch(desired, live, "courier"); m != "" {
 		t.Fatalf("equal objects mismatch at %q", m)
 	}
 	live.Data["b"] = "secret-value"
-	if m := Mismatch(desired, live, "courier"); m != ".data.b" {
+	if m := mismatch(desired, live, "courier"); m != ".data.b" {
 		t.Fatalf("Mismatch = %q", m)
 	}
 	live = desired.DeepCopy()
 	delete(live.Labels, "l")
-	if m := Mismatch(desired, live, "courier"); m != ".metadata.labels" {
+	if m := mismatch(desired, live, "courier"); m != ".metadata.labels" {
 		t.Fatalf("Mismatch = %q", m)
 	}
 	for _, tc := range []struct {
@@ -219,7 +219,7 @@ func TestMismatch(t *testing.T) {
 	live = desired.DeepCopy()
 	live.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "courier", Operation: metav1.ManagedFieldsOperationApply,
 		FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:data":{"f:gone":{}}}`)}}}
-	if m := Mismatch(desired, live, "courier"); m == "" {
+	if m := mismatch(desired, live, "courier"); m == "" {
 		t.Fatal("dropped field not explained")
 	}
 }

@@ -248,15 +248,12 @@ var _ = Describe("ChildSet against a real API server", func() {
 		createWidget(ctx, "conflicts", map[string]string{"color": "blue"}, nss...)
 		policy := map[string]reconciler.ConflictAction{nss[0]: reconciler.ConflictSkip, nss[1]: reconciler.ConflictAdopt, nss[2]: reconciler.ConflictOverwrite}
 		cs := configMapSet(func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) {
-			cs.OnConflict = func(ctx context.Context, s *reconciler.State[*Widget], desired, live *corev1.ConfigMap) reconciler.ConflictAction {
-				return policy[live.Namespace]
+			cs.OnConflict = func(ctx context.Context, s *reconciler.State[*Widget], desired, live *corev1.ConfigMap) (reconciler.ConflictAction, string) {
+				return policy[live.Namespace], ""
 			}
 		})
 		var report reconciler.ChildReport
-		r, counter, _ := direct(controllerWith(cs, reconciler.Sync("inspect", func(ctx context.Context, s *reconciler.State[*Widget]) error {
-			report = s.Children("configmaps")
-			return nil
-		}))())
+		r, counter, _ := direct(controllerWithReport(cs, &report)())
 		reconcileOnce(ctx, r, "conflicts")
 		Expect(counter.Calls().Apply).To(Equal(2)) // adopt (fails on the field conflict) + overwrite
 		Expect(report.Outcomes).To(HaveLen(3))

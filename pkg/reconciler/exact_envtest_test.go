@@ -170,19 +170,16 @@ func exactCMs(hash bool) reconciler.ChildSet[*Widget, *corev1.ConfigMap] {
 			}
 			return out, nil
 		}
-		cs.Exact = func(d, l *corev1.ConfigMap) bool { return reconciler.DefaultExact(d, l) }
+		cs.Exact = true
 		if hash {
 			cs.HashAnnotation = exactHash
 		}
 	})
 }
 
-// withReport adds a step that captures the ChildSet's report.
+// withReport captures the ChildSet's report of each reconcile.
 func withReport(cs reconciler.ChildSet[*Widget, *corev1.ConfigMap], report *reconciler.ChildReport) *reconciler.Builder[*Widget] {
-	return controllerWith(cs, reconciler.Sync("inspect", func(ctx context.Context, s *reconciler.State[*Widget]) error {
-		*report = s.Children(cs.Name)
-		return nil
-	}))()
+	return controllerWithReport(cs, report)()
 }
 
 func outcomesByNamespace(r reconciler.ChildReport) map[string]reconciler.ChildOutcome {
@@ -306,7 +303,7 @@ var _ = Describe("An Exact ChildSet against a real API server", func() {
 			nss := freshNamespaces(ctx, 2)
 			createWidget(ctx, name, map[string]string{"color": "blue", "size": "m"}, nss...)
 			old := exactCMs(hash)
-			old.Exact = nil // the older version: no Exact, created by apply
+			old.Exact = false // the older version: no Exact, created by apply
 			r0, wire0, _ := wired(controllerWith(old)())
 			reconcileOnce(ctx, r0, name)
 			Expect(wire0.verbs("configmaps")).To(Equal(map[string]int{"LIST": 1, "GET 404": 2, "APPLY": 2}))
@@ -346,8 +343,8 @@ var _ = Describe("An Exact ChildSet against a real API server", func() {
 		policy := map[string]reconciler.ConflictAction{skipNS: reconciler.ConflictSkip,
 			adoptTheirsNS: reconciler.ConflictAdopt, adoptSameNS: reconciler.ConflictAdopt, overNS: reconciler.ConflictOverwrite}
 		cs := exactCMs(false)
-		cs.OnConflict = func(ctx context.Context, s *reconciler.State[*Widget], desired, live *corev1.ConfigMap) reconciler.ConflictAction {
-			return policy[live.Namespace]
+		cs.OnConflict = func(ctx context.Context, s *reconciler.State[*Widget], desired, live *corev1.ConfigMap) (reconciler.ConflictAction, string) {
+			return policy[live.Namespace], ""
 		}
 		var report reconciler.ChildReport
 		r, wire, _ := wired(withReport(cs, &report))

@@ -21,7 +21,7 @@ import (
 
 func exactSet() reconciler.ChildSet[*Widget, *corev1.ConfigMap] {
 	return configMapSet(func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) {
-		cs.Exact = func(d, l *corev1.ConfigMap) bool { return reconciler.DefaultExact(d, l) }
+		cs.Exact = true
 	})
 }
 
@@ -190,17 +190,14 @@ func TestChildSetExactCreateFindsObject(t *testing.T) {
 			var report reconciler.ChildReport
 			asked := 0
 			cs := exactSet()
-			cs.OnConflict = func(ctx context.Context, s *reconciler.State[*Widget], desired, live *corev1.ConfigMap) reconciler.ConflictAction {
+			cs.OnConflict = func(ctx context.Context, s *reconciler.State[*Widget], desired, live *corev1.ConfigMap) (reconciler.ConflictAction, string) {
 				asked++
-				return tc.action
+				return tc.action, ""
 			}
 			if tc.mut != nil {
 				tc.mut(&cs)
 			}
-			h := harness(controllerWith(cs, reconciler.Sync("inspect", func(ctx context.Context, s *reconciler.State[*Widget]) error {
-				report = s.Children("configmaps")
-				return nil
-			})))
+			h := harness(controllerWithReport(cs, &report))
 			env := h.NewEnv([]client.Object{withFinalizer(widget("w", blue, "a")), tc.live}, interceptor.Funcs{})
 			before := getCM(t, env, "a")
 			if r := h.Reconcile(t, env, wKey); r.Err != nil {
@@ -317,7 +314,7 @@ func TestChildSetExactUnstructured(t *testing.T) {
 			}
 			return out, nil
 		},
-		Exact: func(d, l *unstructured.Unstructured) bool { return reconciler.DefaultExact(d, l) },
+		Exact: true,
 	}
 	build := func() *reconciler.Builder[*Widget] {
 		return reconciler.For("widget", func() *Widget { return &Widget{} }).Steps(cs.Step())
@@ -366,8 +363,8 @@ func TestExtraField(t *testing.T) {
 			if got := reconciler.ExtraField(d, l); got != tc.want {
 				t.Errorf("ExtraField = %q, want %q", got, tc.want)
 			}
-			if reconciler.DefaultExact(d, l) != (tc.want == "") {
-				t.Error("DefaultExact disagrees with ExtraField")
+			if reconciler.IsExact(d, l) != (tc.want == "") {
+				t.Error("IsExact disagrees with ExtraField")
 			}
 		})
 	}
@@ -437,11 +434,10 @@ func TestChildSetExactStaleCacheAfterCreate(t *testing.T) {
 // last write produced, with the desired hash, is not compared again; a child
 // changed since is; a new reconciler (a restart) compares everything once.
 func TestChildSetExactRemembersItsWrites(t *testing.T) {
-	var counted atomic.Int32 // Exact is called from the parallel child tasks
+	var counted atomic.Int32 // the compares run in the parallel child tasks
+	defer reconciler.CountExactChecks(func() { counted.Add(1) })()
 	cs := exactSet()
 	cs.HashAnnotation = "test.courier.dev/hash"
-	exactFn := cs.Exact
-	cs.Exact = func(d, l *corev1.ConfigMap) bool { counted.Add(1); return exactFn(d, l) }
 	h := harness(controllerWith(cs))
 	env := h.NewEnv([]client.Object{withFinalizer(widget("w", blue, "a", "b"))}, interceptor.Funcs{})
 	build := func() func() rt.Calls {

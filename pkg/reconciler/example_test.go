@@ -34,15 +34,16 @@ func widgetController() *reconciler.Builder[*Widget] {
 			}
 			return out, nil
 		},
-	}
+	}.Step()
 	return reconciler.For("widget", func() *Widget { return &Widget{} }).
 		Steps(
 			reconciler.Finalizer("finalizer", "test.courier.dev/cleanup", configMaps.Release),
-			configMaps.Step(),
+			configMaps,
 		).
 		OwnsByLabel(&corev1.ConfigMap{}, widgetLabel).
 		Status(func(ctx context.Context, s *reconciler.State[*Widget]) {
-			s.Object.Status.Synced = s.Children("configmaps").Synced()
+			report, _ := configMaps.Report(s)
+			s.Object.Status.Synced = report.Synced()
 		})
 }
 

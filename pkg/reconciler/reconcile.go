@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"unicode/utf8"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -21,11 +20,12 @@ import (
 const eventAction = "Reconcile"
 
 type primaryReconciler[T client.Object] struct {
-	name   string
-	newObj func() T
-	steps  sequence[T]
-	status func(ctx context.Context, s *State[T])
-	deps   Deps
+	name    string
+	newObj  func() T
+	steps   sequence[T]
+	status  func(ctx context.Context, s *State[T])
+	deps    Deps
+	metrics *Metrics
 	// written remembers, per primary, the status this reconciler last wrote (see
 	// statusMemo).
 	written statusMemos
@@ -66,12 +66,13 @@ func (r *primaryReconciler[T]) Reconcile(ctx context.Context, req reconcile.Requ
 		controller: r.name,
 		scheme:     r.deps.Scheme,
 		recorder:   r.deps.Recorder,
+		metrics:    r.metrics,
 		children:   &r.children,
 	}
 
 	stepErr := r.steps.Reconcile(ctx, s)
 	outcome, after, reason, message := classify(stepErr)
-	reason, message = sanitizeReason(reason), truncate(message, maxConditionMessage)
+	reason, message = sanitizeReason(reason), Bound(message, MaxConditionMessage)
 
 	if s.deleted {
 		// The last finalizer is gone: the primary is being removed, nothing to write.
@@ -83,10 +84,10 @@ func (r *primaryReconciler[T]) Reconcile(ctx context.Context, req reconcile.Requ
 		r.status(ctx, s)
 	}
 	if fr, fm, ok := s.NotReadyReason(); ok && outcome == OutcomeDone {
-		notReadyFacts.WithLabelValues(r.name, sanitizeReason(fr)).Inc()
+		r.metrics.notReady(r.name, sanitizeReason(fr))
 		if _, hasStatus := any(s.Object).(Object); !hasStatus {
 			// No conditions to carry the fact: the log line and the metric are all there is.
-			log.Info("not ready", "reason", sanitizeReason(fr), "message", truncate(fm, maxConditionMessage))
+			log.Info("not ready", "reason", sanitizeReason(fr), "message", Bound(fm, MaxConditionMessage))
 		}
 	}
 	if gone, err := r.writeConditions(ctx, original, s, outcome, reason, message, stepErr); gone || err != nil {
@@ -132,7 +133,7 @@ func (r *primaryReconciler[T]) writeConditions(ctx context.Context, original T, 
 		transition = nil
 	}
 	if transition != nil && r.deps.Recorder != nil {
-		r.deps.Recorder.Eventf(s.Object, nil, transition.eventType, transition.reason, eventAction, "%s", truncate(transition.message, maxEventNote))
+		r.deps.Recorder.Eventf(s.Object, nil, transition.eventType, transition.reason, eventAction, "%s", Bound(transition.message, MaxEventNote))
 	}
 	return false, nil
 }
@@ -160,7 +161,7 @@ func setConditions[T client.Object](obj Object, s *State[T], outcome Outcome, re
 		meta.RemoveStatusCondition(&conds, ConditionReconciling)
 		meta.RemoveStatusCondition(&conds, ConditionStalled)
 		if fr, fm, ok := s.NotReadyReason(); ok {
-			ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, sanitizeReason(fr), truncate(fm, maxConditionMessage)
+			ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, sanitizeReason(fr), Bound(fm, MaxConditionMessage)
 		} else {
 			ready.Status, ready.Reason, ready.Message = metav1.ConditionTrue, ReasonSucceeded, "Reconciliation succeeded"
 		}
@@ -252,46 +253,4 @@ func statusOf(obj runtime.Object) (any, error) {
 		return nil, err
 	}
 	return u["status"], nil
-}
-
-const (
-	maxConditionMessage = 4096 // the API allows 32768; keep status small
-	maxEventNote        = 1024 // events.k8s.io/v1 limit
-)
-
-// truncate shortens s to at most n bytes (on a rune boundary), marking the cut.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("...")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
-}
-
-// sanitizeReason makes a reason valid for metav1.Condition
-// (^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$, at most 1024 characters): other
-// characters are dropped, and an empty result becomes "Unknown".
-func sanitizeReason(r string) string {
-	b := make([]byte, 0, len(r))
-	for i := 0; i < len(r) && len(b) < 1024; i++ {
-		c := r[i]
-		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
-			b = append(b, c)
-		case (c >= '0' && c <= '9') || c == '_' || c == ',' || c == ':':
-			if len(b) > 0 {
-				b = append(b, c)
-			}
-		}
-	}
-	for len(b) > 0 && (b[len(b)-1] == ',' || b[len(b)-1] == ':') {
-		b = b[:len(b)-1]
-	}
-	if len(b) == 0 {
-		return "Unknown"
-	}
-	return string(b)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -28,8 +29,20 @@ const testFinalizer = "test.courier.dev/cleanup"
 
 var wKey = types.NamespacedName{Name: "w"}
 
+// testMetrics are the reconciler metrics every test controller records, under the
+// name Courier gives them, in a registry of their own (testRegistry).
+var (
+	testRegistry = prometheus.NewRegistry()
+	testMetrics  = func() *reconciler.Metrics {
+		m := reconciler.NewMetrics("courier")
+		testRegistry.MustRegister(m.Collectors()...)
+		return m
+	}()
+)
+
 func harness(build func() *reconciler.Builder[*Widget]) rt.Harness[*Widget] {
-	return rt.Harness[*Widget]{Scheme: newScheme(), NewObj: func() *Widget { return &Widget{} }, Controller: build}
+	return rt.Harness[*Widget]{Scheme: newScheme(), NewObj: func() *Widget { return &Widget{} },
+		Controller: func() *reconciler.Builder[*Widget] { return build().Metrics(testMetrics) }}
 }
 
 // configMapSet is the ChildSet of the example controller, with hooks to vary.
@@ -59,12 +72,23 @@ func configMapSet(mut ...func(*reconciler.ChildSet[*Widget, *corev1.ConfigMap]))
 // controllerWith builds a widget controller: finalizer (cleanup = Release), then the
 // ChildSet, then extra steps; the Status hook counts synced children.
 func controllerWith(cs reconciler.ChildSet[*Widget, *corev1.ConfigMap], extra ...reconciler.Step[*Widget]) func() *reconciler.Builder[*Widget] {
+	return controllerWithReport(cs, nil, extra...)
+}
+
+// controllerWithReport is controllerWith that also captures the ChildSet's report
+// of the last reconcile into report (when not nil).
+func controllerWithReport(cs reconciler.ChildSet[*Widget, *corev1.ConfigMap], report *reconciler.ChildReport, extra ...reconciler.Step[*Widget]) func() *reconciler.Builder[*Widget] {
 	return func() *reconciler.Builder[*Widget] {
+		configMaps := cs.Step()
 		return reconciler.For("widget", func() *Widget { return &Widget{} }).
-			Steps(reconciler.Finalizer("finalizer", testFinalizer, cs.Release), cs.Step()).
+			Steps(reconciler.Finalizer("finalizer", testFinalizer, configMaps.Release), configMaps).
 			Steps(extra...).
 			Status(func(ctx context.Context, s *reconciler.State[*Widget]) {
-				s.Object.Status.Synced = s.Children(cs.Name).Synced()
+				r, _ := configMaps.Report(s)
+				s.Object.Status.Synced = r.Synced()
+				if report != nil {
+					*report = r
+				}
 			})
 	}
 }
@@ -469,18 +493,15 @@ func TestConflictPolicies(t *testing.T) {
 			var forced atomic.Bool
 			var report reconciler.ChildReport
 			cs := configMapSet(func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) {
-				cs.OnConflict = func(ctx context.Context, s *reconciler.State[*Widget], desired, live *corev1.ConfigMap) reconciler.ConflictAction {
+				cs.OnConflict = func(ctx context.Context, s *reconciler.State[*Widget], desired, live *corev1.ConfigMap) (reconciler.ConflictAction, string) {
 					asked++
 					if live.Data["color"] != tc.liveData || desired.Labels[widgetLabel] != "w" {
 						t.Errorf("hook got desired=%v live=%v", desired, live)
 					}
-					return tc.action
+					return tc.action, ""
 				}
 			})
-			h := harness(controllerWith(cs, reconciler.Sync("inspect", func(ctx context.Context, s *reconciler.State[*Widget]) error {
-				report = s.Children("configmaps")
-				return nil
-			})))
+			h := harness(controllerWithReport(cs, &report))
 			h.RunCase(t, rt.Case[*Widget]{
 				Objects: []client.Object{withFinalizer(widget("w", blue, "a")), unmanagedCM("a", map[string]string{"color": tc.liveData})},
 				Key:     wKey,
@@ -528,17 +549,15 @@ func TestPrunePolicies(t *testing.T) {
 	}{
 		{reconciler.PruneDelete, reconciler.ChildDeleted, rt.Calls{Delete: 1, StatusPatch: 1}, false, ""},
 		{reconciler.PruneOrphan, reconciler.ChildOrphaned, rt.Calls{Patch: 1, StatusPatch: 1}, true, ""},
-		{reconciler.PruneKeep, reconciler.ChildKept, rt.Calls{StatusPatch: 1}, true, "w"},
 	} {
 		t.Run(string(tc.want), func(t *testing.T) {
 			var report reconciler.ChildReport
 			cs := configMapSet(func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) {
-				cs.Prune = func(*corev1.ConfigMap) reconciler.PruneAction { return tc.action }
+				cs.Prune = func(context.Context, *reconciler.State[*Widget], *corev1.ConfigMap) reconciler.PruneAction {
+					return tc.action
+				}
 			})
-			h := harness(controllerWith(cs, reconciler.Sync("inspect", func(ctx context.Context, s *reconciler.State[*Widget]) error {
-				report = s.Children("configmaps")
-				return nil
-			})))
+			h := harness(controllerWithReport(cs, &report))
 			h.RunCase(t, rt.Case[*Widget]{
 				Objects:       []client.Object{withFinalizer(widget("w", blue)), ownedCM("old", blue)},
 				Key:           wKey,
@@ -678,14 +697,17 @@ func TestNotReadyFactFirstWins(t *testing.T) {
 	}
 }
 
-func TestSequenceStopsAtFirstError(t *testing.T) {
+// TestStepsStopAtFirstErrorAllRunEvery: the Builder's steps stop at the first error;
+// the steps of an All all run, and it returns the first error.
+func TestStepsStopAtFirstErrorAllRunEvery(t *testing.T) {
 	var ran []string
 	step := func(name string, err error) reconciler.Step[*Widget] {
 		return reconciler.Sync(name, func(context.Context, *reconciler.State[*Widget]) error { ran = append(ran, name); return err })
 	}
-	h := harness(stepsOnly(step("a", nil), reconciler.Sequence(step("b", nil), step("c", errors.New("x")), step("d", nil)), step("e", nil)))
-	h.RunCase(t, rt.Case[*Widget]{Objects: []client.Object{widget("w", nil)}, Key: wKey, ExpectOutcome: reconciler.OutcomeTransient})
-	if strings.Join(ran, "") != "abc" {
+	h := harness(stepsOnly(step("a", nil), reconciler.All(step("b", nil), step("c", errors.New("first")), step("d", errors.New("second"))), step("e", nil)))
+	h.RunCase(t, rt.Case[*Widget]{Objects: []client.Object{widget("w", nil)}, Key: wKey,
+		ExpectOutcome: reconciler.OutcomeTransient, ExpectErrContains: "first"})
+	if strings.Join(ran, "") != "abcd" {
 		t.Fatalf("ran %v", ran)
 	}
 }
@@ -727,7 +749,6 @@ func TestChildSetInvalid(t *testing.T) {
 		"no labels": func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) {
 			cs.Labels = func(*Widget) map[string]string { return nil }
 		},
-		"missing NewList": func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) { cs.NewList = nil },
 		"duplicate": func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) {
 			cs.Desired = func(context.Context, *reconciler.State[*Widget]) ([]*corev1.ConfigMap, error) {
 				return []*corev1.ConfigMap{ownedCM("a", nil), ownedCM("a", nil)}, nil
@@ -747,6 +768,36 @@ func TestChildSetInvalid(t *testing.T) {
 				ExpectWrites:  &rt.Calls{StatusPatch: 1},
 			})
 		})
+	}
+	// A malformed declaration is refused once, when the controller is built.
+	for name, tc := range map[string]struct {
+		mut  func(*reconciler.ChildSet[*Widget, *corev1.ConfigMap])
+		want string
+	}{
+		"no name":         {func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) { cs.Name = "" }, "needs a Name"},
+		"no Labels":       {func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) { cs.Labels = nil }, "needs Labels and Desired"},
+		"no Desired":      {func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) { cs.Desired = nil }, "needs Labels and Desired"},
+		"missing NewList": {func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) { cs.NewList = nil }, "exactly one of NewList and Kinds"},
+		"NewList and Kinds": {func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) {
+			cs.Kinds = func(context.Context, *reconciler.State[*Widget]) ([]schema.GroupVersionKind, error) { return nil, nil }
+		}, "exactly one of NewList and Kinds"},
+		"Kinds of typed children": {func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) {
+			cs.NewList = nil
+			cs.Kinds = func(context.Context, *reconciler.State[*Widget]) ([]schema.GroupVersionKind, error) { return nil, nil }
+		}, "Kinds needs *unstructured.Unstructured children"},
+		"negative Parallelism": {func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) { cs.Parallelism = -1 }, "negative Parallelism"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			// Inside All too: every step is checked, however deep.
+			_, err := reconciler.For("widget", func() *Widget { return &Widget{} }).
+				Steps(reconciler.All(configMapSet(tc.mut).Step())).BuildWith(rt.NewEnv(newScheme(), rt.Options{}).Deps())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("BuildWith = %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := reconciler.For("widget", func() *Widget { return &Widget{} }).Steps(nil).BuildWith(rt.NewEnv(newScheme(), rt.Options{}).Deps()); err == nil {
+		t.Fatal("a nil step was accepted")
 	}
 	// Desired and List errors are returned as they are.
 	harness(stepsOnly(configMapSet(func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) {

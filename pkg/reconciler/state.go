@@ -29,12 +29,13 @@ type State[T client.Object] struct {
 	controller string
 	scheme     *runtime.Scheme
 	recorder   events.EventRecorder
+	metrics    *Metrics
 	children   *childMemos // nil outside a reconciler: nothing remembered
 
 	mu       sync.Mutex
 	notReady *fact
-	reports  map[string]ChildReport
-	deleted  bool // the primary is being deleted and was released (or never guarded): skip the status write
+	values   map[any]any // Key values and ChildSet reports, by their declaration
+	deleted  bool        // the primary is being deleted and was released (or never guarded): skip the status write
 }
 
 type fact struct{ reason, message string }
@@ -42,17 +43,15 @@ type fact struct{ reason, message string }
 // Controller returns the name of the controller running this reconcile.
 func (s *State[T]) Controller() string { return s.controller }
 
-// Scheme returns the scheme used to map Go types to GroupVersionKinds.
-func (s *State[T]) Scheme() *runtime.Scheme { return s.scheme }
-
 // Eventf records an event on the primary. Use it only for events that are not
 // condition transitions: those are emitted automatically, once per transition.
-// Never put Secret data in an event.
+// The note is bounded to what the API accepts (Bound). Never put Secret data in an
+// event.
 func (s *State[T]) Eventf(eventType, reason, format string, args ...any) {
 	if s.recorder == nil {
 		return
 	}
-	s.recorder.Eventf(s.Object, nil, eventType, reason, eventAction, format, args...)
+	s.recorder.Eventf(s.Object, nil, eventType, reason, eventAction, "%s", Bound(fmt.Sprintf(format, args...), MaxEventNote))
 }
 
 // NotReady records a fact: at the end of this reconcile, Ready=False with this reason
@@ -75,34 +74,47 @@ func (s *State[T]) NotReadyReason() (reason, message string, ok bool) {
 	return s.notReady.reason, s.notReady.message, true
 }
 
-// Children returns the outcome of the ChildSet step with this name in the current
-// reconcile (an empty report if it did not run).
-func (s *State[T]) Children(step string) ChildReport {
+func (s *State[T]) value(k any) (any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.reports[step]
+	v, ok := s.values[k]
+	return v, ok
 }
 
-func (s *State[T]) setReport(step string, r ChildReport) {
+func (s *State[T]) setValue(k, v any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.reports == nil {
-		s.reports = map[string]ChildReport{}
+	if s.values == nil {
+		s.values = map[any]any{}
 	}
-	s.reports[step] = r
+	s.values[k] = v
 }
 
-// NewState builds a State outside a reconcile, for unit-testing a single step.
-// Production code never needs it: the reconciler creates one State per reconcile.
-func NewState[T client.Object](obj T, deps Deps) *State[T] {
-	deps = deps.withDefaults()
-	return &State[T]{
-		Object:     obj,
-		Client:     deps.Client,
-		Reader:     deps.Reader,
-		Log:        deps.Log,
-		controller: "test",
-		scheme:     deps.Scheme,
-		recorder:   deps.Recorder,
+// Key is a typed slot for a value that one step of a reconcile computes and later
+// steps (and the Status hook) read, such as a plan of the desired children. Declare
+// it once, next to the steps that share it; its identity, not its name, tells keys
+// apart, and Get can only return a V.
+//
+//	plan := reconciler.NewKey[*Widget, widgetPlan]("plan")
+//	plan.Set(s, p)             // in one step
+//	p, ok := plan.Get(s)       // in a later one
+type Key[T client.Object, V any] struct{ name string }
+
+// NewKey returns a new Key; name only appears in messages.
+func NewKey[T client.Object, V any](name string) *Key[T, V] { return &Key[T, V]{name: name} }
+
+// Set stores v for the rest of this reconcile.
+func (k *Key[T, V]) Set(s *State[T], v V) { s.setValue(k, v) }
+
+// Get returns the value Set in this reconcile, and whether there is one.
+func (k *Key[T, V]) Get(s *State[T]) (V, bool) {
+	v, ok := s.value(k)
+	if !ok {
+		var zero V
+		return zero, false
 	}
+	return v.(V), true
 }
+
+// String is the key's name.
+func (k *Key[T, V]) String() string { return k.name }

@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/courier-operator/courier/pkg/reconciler"
@@ -35,7 +34,7 @@ func deploymentHarness(build func() *reconciler.Builder[*appsv1.Deployment]) rt.
 	return rt.Harness[*appsv1.Deployment]{
 		Scheme:     newScheme(),
 		NewObj:     func() *appsv1.Deployment { return &appsv1.Deployment{} },
-		Controller: build,
+		Controller: func() *reconciler.Builder[*appsv1.Deployment] { return build().Metrics(testMetrics) },
 	}
 }
 
@@ -131,10 +130,10 @@ func TestStatuslessNotReadyMetric(t *testing.T) {
 }
 
 // notReadyCount reads one series of courier_reconcile_not_ready_total from the
-// controller-runtime registry (0 if it does not exist yet).
+// tests' registry (0 if it does not exist yet).
 func notReadyCount(t *testing.T, controller, reason string) float64 {
 	t.Helper()
-	families, err := metrics.Registry.Gather()
+	families, err := testRegistry.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +172,8 @@ func TestStatuslessFinalizerAndChildren(t *testing.T) {
 			}}, nil
 		},
 	}
-	h := deploymentHarness(deploymentSteps(reconciler.Finalizer("finalizer", fin, children.Release), children.Step()))
+	step := children.Step()
+	h := deploymentHarness(deploymentSteps(reconciler.Finalizer("finalizer", fin, step.Release), step))
 	h.Run(t, []rt.Case[*appsv1.Deployment]{{
 		Name:          "first reconcile adds the finalizer and applies the child",
 		Objects:       []client.Object{deployment()},

@@ -184,12 +184,12 @@ func TestStatusMemoForgottenOnDelete(t *testing.T) {
 // reverted by a reconcile that starts from the cached primary as it was before our
 // own write, and no status is written again.
 func TestStaleCacheKeptFieldNotReverted(t *testing.T) {
-	cs := configMapSet()
 	h := harness(func() *reconciler.Builder[*Widget] {
+		cs := configMapSet().Step()
 		return reconciler.For("widget", func() *Widget { return &Widget{} }).
-			Steps(reconciler.Finalizer("finalizer", testFinalizer, cs.Release), cs.Step()).
+			Steps(reconciler.Finalizer("finalizer", testFinalizer, cs.Release), cs).
 			Status(func(ctx context.Context, s *reconciler.State[*Widget]) {
-				r := s.Children(cs.Name)
+				r, _ := cs.Report(s)
 				s.Object.Status.Synced = r.Synced()
 				if r.Count(reconciler.ChildCreated)+r.Count(reconciler.ChildUpdated) > 0 {
 					s.Object.Status.LastWrite++

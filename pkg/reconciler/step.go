@@ -2,6 +2,8 @@ package reconciler
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -16,16 +18,14 @@ type Step[T client.Object] interface {
 	Reconcile(ctx context.Context, s *State[T]) error
 }
 
-type sequence[T client.Object] struct{ steps []Step[T] }
-
-// Sequence runs steps in order and stops at the first error (Waiting and Terminal
-// included). Each step's duration and outcome are recorded in the metrics.
-func Sequence[T client.Object](steps ...Step[T]) Step[T] { return sequence[T]{steps: steps} }
+// sequence runs steps in order and stops at the first error (Waiting and Terminal
+// included). It is what Builder.Steps declares.
+type sequence[T client.Object] []Step[T]
 
 func (q sequence[T]) Name() string { return "sequence" }
 
 func (q sequence[T]) Reconcile(ctx context.Context, s *State[T]) error {
-	for _, st := range q.steps {
+	for _, st := range q {
 		if err := runStep(ctx, s, st); err != nil {
 			return err
 		}
@@ -33,17 +33,69 @@ func (q sequence[T]) Reconcile(ctx context.Context, s *State[T]) error {
 	return nil
 }
 
-// runStep runs one step with metrics and logging.
+func (q sequence[T]) validate() error { return validateSteps(q) }
+func (q sequence[T]) combines()       {}
+
+// All runs every step, in order, even when an earlier one fails, and returns the
+// first error. Use it for steps that are independent of each other (children of
+// different kinds, say), so one failing does not hold the others back.
+func All[T client.Object](steps ...Step[T]) Step[T] { return all[T](steps) }
+
+type all[T client.Object] []Step[T]
+
+func (a all[T]) Name() string { return "all" }
+
+func (a all[T]) Reconcile(ctx context.Context, s *State[T]) error {
+	var first error
+	for _, st := range a {
+		err := runStep(ctx, s, st)
+		if errors.Is(err, errHalt) {
+			return err // a Finalizer released the primary: nothing more may run
+		}
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (a all[T]) validate() error { return validateSteps(a) }
+func (a all[T]) combines()       {}
+
+// combinator marks the steps made of steps, whose own duration and outcome are not
+// recorded (their steps' are).
+type combinator interface{ combines() }
+
+// validator is implemented by steps whose declaration can be checked once, when
+// the controller is built (ChildSetStep, and the combinators for their steps).
+type validator interface{ validate() error }
+
+func validateSteps[T client.Object](steps []Step[T]) error {
+	for _, st := range steps {
+		if st == nil {
+			return errors.New("a step is nil")
+		}
+		if v, ok := st.(validator); ok {
+			if err := v.validate(); err != nil {
+				return fmt.Errorf("step %q: %w", st.Name(), err)
+			}
+		}
+	}
+	return nil
+}
+
+// runStep runs one step with metrics and logging; the combinators are not measured
+// themselves (their steps are).
 func runStep[T client.Object](ctx context.Context, s *State[T], st Step[T]) error {
 	start := time.Now()
 	err := st.Reconcile(ctx, s)
+	if _, ok := st.(combinator); ok {
+		return err
+	}
 	outcome := Classify(err)
-	if _, isSeq := st.(sequence[T]); !isSeq {
-		stepDuration.WithLabelValues(s.controller, st.Name()).Observe(time.Since(start).Seconds())
-		stepOutcomes.WithLabelValues(s.controller, st.Name(), string(outcome)).Inc()
-		if outcome != OutcomeDone {
-			s.Log.V(1).Info("step did not complete", "step", st.Name(), "outcome", outcome, "error", err.Error())
-		}
+	s.metrics.step(s.controller, st.Name(), outcome, time.Since(start))
+	if outcome != OutcomeDone {
+		s.Log.V(1).Info("step did not complete", "step", st.Name(), "outcome", outcome, "error", err.Error())
 	}
 	return err
 }

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
@@ -31,13 +30,12 @@ func TestTypedPathsMatchUnstructuredPaths(t *testing.T) {
 	}
 	scheme := runtime.NewScheme()
 	_ = appsv1.AddToScheme(scheme)
-	w := &childWork[*corev1.Namespace, *appsv1.Deployment]{s: &State[*corev1.Namespace]{scheme: scheme}}
 
 	created, ok := typedCreation(desired)
 	if !ok {
 		t.Fatal("typed creation refused a typed object")
 	}
-	slow, err := w.unstructuredCreation(desired, gvk)
+	slow, err := unstructuredCreation(scheme, desired, gvk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +48,7 @@ func TestTypedPathsMatchUnstructuredPaths(t *testing.T) {
 	if !ok {
 		t.Fatal("typed replacement refused a typed object")
 	}
-	slowReplaced, err := w.unstructuredReplacement(desired, gvk, live)
+	slowReplaced, err := unstructuredReplacement(scheme, desired, gvk, live)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,7 +65,7 @@ var usedWhen = []struct {
 	call  string
 	why   string
 }{
-	{[]string{"/secrets:update", "/configmaps:update"}, "pkg/reconciler/childset.go", "Client.Update(", "ChildSet replaces a drifted copy with an Update"},
+	{[]string{"/secrets:update", "/configmaps:update"}, "pkg/reconciler/child_write.go", "Client.Update(", "ChildSet replaces a drifted copy with an Update"},
 }
 
 // usedPermissions returns used plus every usedWhen entry whose call is in the code.

@@ -11,16 +11,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/courier-operator/courier/pkg/metastream"
 	"github.com/courier-operator/courier/pkg/reconciler"
@@ -55,30 +52,8 @@ func inputMapper(c client.Reader) func(ctx context.Context, obj client.Object) [
 	}
 }
 
-// otherSource is a way to watch what the manager's cache hides: the option for a
-// declared watch, and the source of a watch added at run time.
-type otherSource struct {
-	name     string // of the controller: names are unique per process
-	declared []reconciler.WatchOption
-	runtime  func(gvk schema.GroupVersionKind, mapFn handler.MapFunc) source.Source
-}
-
-// metadataCacheFor adds a metadata cache of its own to mgr, started with the
-// manager's caches.
-func metadataCacheFor(mgr ctrl.Manager) cache.Cache {
-	c, err := cache.New(mgr.GetConfig(), cache.Options{HTTPClient: mgr.GetHTTPClient(), Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
-	Expect(err).NotTo(HaveOccurred())
-	Expect(mgr.Add(cacheRunnable{c})).To(Succeed())
-	return c
-}
-
-// cacheRunnable makes the manager start the cache in its caches group.
-type cacheRunnable struct{ cache.Cache }
-
-func (r cacheRunnable) GetCache() cache.Cache { return r.Cache }
-
-var _ = Describe("Watching through another cache or a metadata stream", func() {
-	DescribeTable("delivers metadata events of objects the manager's cache hides, declared and added at run time", func(via func(mgr ctrl.Manager) otherSource) {
+var _ = Describe("Watching through a metadata stream", func() {
+	It("delivers metadata events of objects the manager's cache hides, declared and added at run time", func() {
 		ctx := context.Background()
 		selected := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{fcSelectLabel: "yes"})}
 		mgr, err := ctrl.NewManager(cfg, ctrl.Options{
@@ -91,7 +66,8 @@ var _ = Describe("Watching through another cache or a metadata stream", func() {
 			}},
 		})
 		Expect(err).NotTo(HaveOccurred())
-		other := via(mgr)
+		hub, err := metastream.NewForManager(mgr)
+		Expect(err).NotTo(HaveOccurred())
 
 		var mu sync.Mutex
 		reconciles := map[types.NamespacedName]int{}
@@ -100,14 +76,14 @@ var _ = Describe("Watching through another cache or a metadata stream", func() {
 			defer mu.Unlock()
 			return reconciles[key]
 		}
-		b := reconciler.For(other.name, func() *corev1.ConfigMap { return &corev1.ConfigMap{} }).
+		b := reconciler.For("fromstream", func() *corev1.ConfigMap { return &corev1.ConfigMap{} }).
 			Steps(reconciler.Sync("count", func(_ context.Context, s *reconciler.State[*corev1.ConfigMap]) error {
 				mu.Lock()
 				defer mu.Unlock()
 				reconciles[client.ObjectKeyFromObject(s.Object)]++
 				return nil
 			})).
-			Watches(&corev1.Secret{}, inputMapper(mgr.GetClient()), other.declared...)
+			WatchesStream(&corev1.Secret{}, hub, inputMapper(mgr.GetClient()))
 		Expect(b.Controller()).To(BeNil())
 		Expect(b.Complete(mgr)).To(Succeed())
 		Expect(b.Controller()).NotTo(BeNil())
@@ -135,7 +111,8 @@ var _ = Describe("Watching through another cache or a metadata stream", func() {
 		Eventually(func() int { return count(key) }).WithTimeout(30 * time.Second).Should(BeNumerically(">", before))
 
 		// Run-time watch, added after the manager started: unlabelled ConfigMaps.
-		Expect(b.Controller().Watch(other.runtime(corev1.SchemeGroupVersion.WithKind("ConfigMap"), inputMapper(mgr.GetClient())))).To(Succeed())
+		Expect(b.Controller().Watch(hub.Source(corev1.SchemeGroupVersion.WithKind("ConfigMap"),
+			handler.EnqueueRequestsFromMapFunc(inputMapper(mgr.GetClient()))))).To(Succeed())
 		before = count(key)
 		Expect(k8s.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "input"}})).To(Succeed())
 		Eventually(func() int { return count(key) }).WithTimeout(30 * time.Second).Should(BeNumerically(">", before))
@@ -144,42 +121,21 @@ var _ = Describe("Watching through another cache or a metadata stream", func() {
 		got := &corev1.ConfigMap{}
 		Expect(k8s.Get(ctx, key, got)).To(Succeed())
 		Expect(got.ResourceVersion).To(Equal(primary.ResourceVersion))
-	},
-		Entry("a metadata cache (FromCache, MetadataOnly; MetadataWatch)", func(mgr ctrl.Manager) otherSource {
-			meta := metadataCacheFor(mgr)
-			return otherSource{
-				name:     "fromcache",
-				declared: []reconciler.WatchOption{reconciler.MetadataOnly(), reconciler.FromCache(meta)},
-				runtime: func(gvk schema.GroupVersionKind, mapFn handler.MapFunc) source.Source {
-					return reconciler.MetadataWatch(meta, gvk, mapFn)
-				},
-			}
-		}),
-		Entry("metadata streams (FromStream; Hub.Source)", func(mgr ctrl.Manager) otherSource {
-			hub, err := metastream.ForManager(mgr)
-			Expect(err).NotTo(HaveOccurred())
-			return otherSource{
-				name:     "fromstream",
-				declared: []reconciler.WatchOption{reconciler.FromStream(hub)},
-				runtime: func(gvk schema.GroupVersionKind, mapFn handler.MapFunc) source.Source {
-					return hub.Source(gvk, handler.EnqueueRequestsFromMapFunc(mapFn))
-				},
-			}
-		}),
-	)
+	})
 
-	It("rejects a metadata-only watch of a type the scheme does not know", func() {
+	It("rejects a streamed watch of a type the scheme does not know", func() {
 		mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 			Scheme:                 newScheme(),
 			Metrics:                metricsserver.Options{BindAddress: "0"},
 			HealthProbeBindAddress: "0",
 		})
 		Expect(err).NotTo(HaveOccurred())
-		meta := metadataCacheFor(mgr)
-		err = reconciler.For("fromcache-unknown", func() *corev1.ConfigMap { return &corev1.ConfigMap{} }).
-			Watches(&unknownObject{}, inputMapper(mgr.GetClient()), reconciler.MetadataOnly(), reconciler.FromCache(meta)).
+		hub, err := metastream.NewForManager(mgr)
+		Expect(err).NotTo(HaveOccurred())
+		err = reconciler.For("stream-unknown", func() *corev1.ConfigMap { return &corev1.ConfigMap{} }).
+			WatchesStream(&unknownObject{}, hub, inputMapper(mgr.GetClient())).
 			Complete(mgr)
-		Expect(err).To(MatchError(ContainSubstring("metadata-only watch")))
+		Expect(err).To(MatchError(ContainSubstring("kind of the streamed watch")))
 	})
 })
 
@@ -189,18 +145,3 @@ type unknownObject struct{ corev1.ConfigMap }
 func (u *unknownObject) DeepCopyObject() runtime.Object {
 	return &unknownObject{*u.ConfigMap.DeepCopy()}
 }
-
-var _ = It("rejects predicates on a streamed watch", func() {
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 newScheme(),
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-	})
-	Expect(err).NotTo(HaveOccurred())
-	hub, err := metastream.ForManager(mgr)
-	Expect(err).NotTo(HaveOccurred())
-	err = reconciler.For("stream-predicates", func() *corev1.ConfigMap { return &corev1.ConfigMap{} }).
-		Watches(&corev1.Secret{}, inputMapper(mgr.GetClient()), reconciler.FromStream(hub), reconciler.WithPredicates(predicate.LabelChangedPredicate{})).
-		Complete(mgr)
-	Expect(err).To(MatchError(ContainSubstring("takes no predicates")))
-})

@@ -1,4 +1,4 @@
-package copy
+package copies
 
 import (
 	"fmt"
@@ -52,4 +52,17 @@ func IsManagedCopy(labels map[string]string) bool {
 	_, cp := labels[v1alpha1.LabelClusterPropagation]
 	_, p := labels[v1alpha1.LabelPropagation]
 	return cp || p
+}
+
+// Owner names the propagation that manages a copy, from its labels and namespace:
+// "ClusterPropagation <name>" or "Propagation <namespace>/<name>"; "" when the
+// labels do not mark a managed copy.
+func Owner(labels map[string]string, namespace string) string {
+	if !IsManagedCopy(labels) {
+		return ""
+	}
+	if name := labels[v1alpha1.LabelClusterPropagation]; name != "" {
+		return "ClusterPropagation " + name
+	}
+	return "Propagation " + namespace + "/" + labels[v1alpha1.LabelPropagation]
 }

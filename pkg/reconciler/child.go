@@ -1,0 +1,139 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// childWork decides, for one desired child, what to write (create, repair, adopt,
+// overwrite, leave alone); child_write.go makes the writes.
+type childWork[T client.Object, C client.Object] struct {
+	step   *ChildSetStep[T, C]
+	s      *State[T]
+	labels map[string]string
+}
+
+func (w *childWork[T, C]) sync(ctx context.Context, ref childRef, d C, live C, has bool) ChildOutcome {
+	if has {
+		w.s.children.seen(ref)
+		return w.repair(ctx, ref, d, live)
+	}
+	// Not among the owned children, which come from a cache that may be
+	// label-filtered or stale: an unmanaged object with this name must never be
+	// overwritten by accident.
+	exact := w.step.cs.Exact
+	if exact && !w.s.children.pending(ref) {
+		// Wholly owned children: one POST of the desired object. A POST never
+		// overwrites, so only when the name is taken (AlreadyExists) is the object
+		// read and looked at below. A child this reconciler created a moment ago
+		// that the cache does not show yet is read instead (childMemos).
+		if o, exists := w.create(ctx, ref, d); !exists {
+			return o
+		}
+	}
+	// Look at the API server (the uncached reader) before writing. Without Exact a
+	// missing child is created with server-side apply, so that FieldOwner owns its
+	// fields as an apply manager (later applies then remove fields no longer
+	// desired).
+	existing, err := w.get(ctx, ref, d)
+	if apierrors.IsNotFound(err) {
+		if exact {
+			if w.s.children.pending(ref) {
+				// Created by us, deleted since: create it again.
+				w.s.children.seen(ref)
+				if o, exists := w.create(ctx, ref, d); !exists {
+					return o
+				}
+			}
+			// The POST found the name taken, and the object is gone by now: a
+			// concurrent delete; the next reconcile creates the child.
+			return failed(ref, fmt.Errorf("%s %s was deleted while being created: %w", ref.gvk.Kind, ref.key, err))
+		}
+		return w.apply(ctx, ref, d, true, ChildCreated)
+	}
+	if err != nil {
+		w.metric("get", "error")
+		return failed(ref, err)
+	}
+	if hasLabels(existing, w.labels) {
+		// Ours, but the cache has not caught up yet.
+		return w.repair(ctx, ref, d, existing)
+	}
+	return w.conflict(ctx, ref, d, existing)
+}
+
+// conflict handles an object with the child's name that is not ours, as OnConflict
+// says.
+func (w *childWork[T, C]) conflict(ctx context.Context, ref childRef, d C, existing C) ChildOutcome {
+	action, why := ConflictSkip, ""
+	if w.step.cs.OnConflict != nil {
+		action, why = w.step.cs.OnConflict(ctx, w.s, d, existing)
+	}
+	switch action {
+	case ConflictAdopt:
+		o := w.apply(ctx, ref, d, false, ChildUpdated)
+		if o.Action == ChildFailed && apierrors.IsConflict(o.Err) {
+			w.s.Log.V(1).Info("adopting child failed on field conflicts", "child", ref.key.String(), "kind", ref.gvk.Kind)
+			return ChildOutcome{Kind: ref.gvk, Key: ref.key, Action: ChildConflict, Err: o.Err, Reason: ReasonFieldConflict, Message: o.Message}
+		}
+		return o
+	case ConflictOverwrite:
+		return w.apply(ctx, ref, d, true, ChildUpdated)
+	default:
+		if why == "" {
+			why = fmt.Sprintf("%s %s exists and is not managed by %s", ref.gvk.Kind, ref.key, w.step.fieldOwner(w.s))
+		}
+		return ChildOutcome{Kind: ref.gvk, Key: ref.key, Action: ChildConflict, Reason: ReasonUnmanaged, Message: why}
+	}
+}
+
+// repair brings an owned child in line: nothing if it matches (and, with Exact, is
+// exact), else one write: an Update with Exact, an apply otherwise.
+func (w *childWork[T, C]) repair(ctx context.Context, ref childRef, d C, live C) ChildOutcome {
+	unchanged := ChildOutcome{Kind: ref.gvk, Key: ref.key, Action: ChildUnchanged}
+	if h := w.step.cs.HashAnnotation; h != "" && d.GetAnnotations()[h] == live.GetAnnotations()[h] &&
+		w.s.children.ours(ref, live.GetResourceVersion()) {
+		// live is what our last write left, for this same desired state (childMemos).
+		return unchanged
+	}
+	matches := w.matches(d, live)
+	if matches && (!w.step.cs.Exact || exactCheck(d, live)) {
+		return unchanged
+	}
+	if w.s.Log.V(1).Enabled() {
+		field := "fields not desired"
+		if !matches {
+			field = mismatch(d, live, w.step.fieldOwner(w.s))
+		}
+		w.s.Log.V(1).Info("child differs from its desired state", "child", ref.key.String(), "kind", ref.gvk.Kind, "field", field)
+	}
+	if w.step.cs.Exact {
+		return w.replace(ctx, ref, d, live)
+	}
+	return w.apply(ctx, ref, d, true, ChildUpdated)
+}
+
+func (w *childWork[T, C]) matches(d, live C) bool {
+	if h := w.step.cs.HashAnnotation; h != "" && d.GetAnnotations()[h] != live.GetAnnotations()[h] {
+		// The desired state changed since live was written (or someone changed the
+		// hash): a write is due, no need to compare every field.
+		return false
+	}
+	return mismatch(d, live, w.step.fieldOwner(w.s)) == ""
+}
+
+// exactCheck is isExact (a variable so the tests can count the compares).
+var exactCheck = isExact
+
+func hasLabels(o client.Object, labels map[string]string) bool {
+	got := o.GetLabels()
+	for k, v := range labels {
+		if got[k] != v {
+			return false
+		}
+	}
+	return true
+}
