@@ -18,7 +18,7 @@ import (
 
 	"github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/internal/authzpolicy"
-	"github.com/courier-operator/courier/internal/testenv"
+	"github.com/courier-operator/courier/test/testenv"
 )
 
 // The confused deputy, end to end: the manager runs as its ServiceAccount with its

@@ -35,14 +35,16 @@ type kindRegistry struct {
 	mapper meta.RESTMapper
 	client client.Client
 
-	mu       sync.Mutex
-	allowed  map[schema.GroupVersionKind]time.Time
-	watched  map[schema.GroupVersionKind]bool
+	mu      sync.Mutex
+	allowed map[schema.GroupVersionKind]time.Time
+	// started counts, per kind, the starters (in order) whose watch runs: a kind is
+	// watched when all have.
+	started  map[schema.GroupVersionKind]int
 	starters []func(schema.GroupVersionKind) error
 }
 
 func newKindRegistry(mapper meta.RESTMapper, c client.Client) *kindRegistry {
-	return &kindRegistry{mapper: mapper, client: c, allowed: map[schema.GroupVersionKind]time.Time{}, watched: map[schema.GroupVersionKind]bool{}}
+	return &kindRegistry{mapper: mapper, client: c, allowed: map[schema.GroupVersionKind]time.Time{}, started: map[schema.GroupVersionKind]int{}}
 }
 
 // onNewKind registers a function that starts a controller's watch for a new kind.
@@ -56,9 +58,11 @@ func (k *kindRegistry) onNewKind(start func(schema.GroupVersionKind) error) {
 func (k *kindRegistry) known() []schema.GroupVersionKind {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	out := make([]schema.GroupVersionKind, 0, len(k.watched))
-	for g := range k.watched {
-		out = append(out, g)
+	out := make([]schema.GroupVersionKind, 0, len(k.started))
+	for g, n := range k.started {
+		if n == len(k.starters) {
+			out = append(out, g)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out
@@ -114,18 +118,18 @@ func (k *kindRegistry) checkAccess(ctx context.Context, gvk schema.GroupVersionK
 	return nil
 }
 
+// startWatches starts every controller's watch of gvk once: after a starter
+// fails, the next call goes on from it, never starting an earlier one again (which
+// would register a second watch, and deliver every event twice).
 func (k *kindRegistry) startWatches(gvk schema.GroupVersionKind) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.watched[gvk] {
-		return nil
-	}
-	for _, start := range k.starters {
-		if err := start(gvk); err != nil {
+	for i := k.started[gvk]; i < len(k.starters); i++ {
+		if err := k.starters[i](gvk); err != nil {
 			return fmt.Errorf("watching %s: %w", gvk, err)
 		}
+		k.started[gvk] = i + 1
 	}
-	k.watched[gvk] = true
 	return nil
 }
 

@@ -16,7 +16,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
-	"github.com/courier-operator/courier/internal/testenv"
+	"github.com/courier-operator/courier/test/testenv"
 )
 
 // The samples in config/samples are applied as a user would (every resource listed

@@ -1,14 +1,24 @@
 package propagation
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/go-logr/logr/funcr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/pkg/reconciler"
@@ -124,5 +134,83 @@ func TestTallyBoundsFailuresAndKeepsLastSyncOnSteadyState(t *testing.T) {
 	wrote.apply(&st, time.Now())
 	if st.LastSyncTime == nil || st.Synced != 1 {
 		t.Errorf("after a create: %+v", st)
+	}
+}
+
+// TestStartWatchesResumesAfterAFailure: when a later controller's watch fails to
+// start, the retry must not start the earlier controllers' watches again.
+func TestStartWatchesResumesAfterAFailure(t *testing.T) {
+	k := newKindRegistry(nil, nil)
+	gvk := schema.GroupVersionKind{Group: "networking.k8s.io", Version: "v1", Kind: "NetworkPolicy"}
+	var first, second int
+	k.onNewKind(func(schema.GroupVersionKind) error { first++; return nil })
+	k.onNewKind(func(schema.GroupVersionKind) error {
+		second++
+		if second == 1 {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	if err := k.startWatches(gvk); err == nil {
+		t.Fatal("the failing starter's error was lost")
+	}
+	if len(k.known()) != 0 {
+		t.Fatal("a kind whose watches do not all run counts as watched")
+	}
+	for range 2 {
+		if err := k.startWatches(gvk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if first != 1 || second != 2 {
+		t.Fatalf("starters ran %d and %d times, want 1 and 2 (no duplicate watch)", first, second)
+	}
+	if got := k.known(); len(got) != 1 || got[0] != gvk {
+		t.Fatalf("known = %v", got)
+	}
+}
+
+// TestFailureMessagesCutAtARuneBoundary: a long message with multi-byte
+// characters is cut to the field's limit without splitting a character.
+func TestFailureMessagesCutAtARuneBoundary(t *testing.T) {
+	msg := strings.Repeat("é", 600) // 1,200 bytes
+	var tl tally
+	tl.add(reconciler.ChildReport{Desired: 1, Outcomes: []reconciler.ChildOutcome{{
+		Key: types.NamespacedName{Namespace: "a", Name: "c"}, Action: reconciler.ChildFailed, Reason: "Invalid", Message: msg}}})
+	got := tl.failures[0].Message
+	if len(got) > maxFailureMessage || !utf8.ValidString(got) || !strings.HasSuffix(got, "...") {
+		t.Fatalf("message of %d bytes, valid UTF-8 %v: %q", len(got), utf8.ValidString(got), got[len(got)-8:])
+	}
+}
+
+// TestMapFunctionsLogFailedLookups: a map function whose lookup fails drops the
+// event (it has nothing to enqueue) but says so; before, the error vanished.
+func TestMapFunctionsLogFailedLookups(t *testing.T) {
+	var logged []string
+	ctx := logf.IntoContext(context.Background(), funcr.New(func(prefix, args string) { logged = append(logged, args) }, funcr.Options{}))
+	failing := fake.NewClientBuilder().WithScheme(tableScheme(t)).WithInterceptorFuncs(interceptor.Funcs{
+		List: func(context.Context, client.WithWatch, client.ObjectList, ...client.ListOption) error {
+			return errors.New("cache stopped")
+		},
+	}).Build()
+	m := mapper{c: failing}
+	src := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "src", Name: "creds"}}
+	for name, mapFn := range map[string]func(context.Context, client.Object) []reconcile.Request{
+		"cluster source": forSource(m, clusterVariant, secretGVK),
+		"pull source":    forSource(m, pullVariant, secretGVK),
+		"cluster ns":     m.clusterForNamespace,
+		"pull ns":        m.pullForNamespace,
+	} {
+		logged = nil
+		var obj client.Object = src
+		if strings.HasSuffix(name, "ns") {
+			obj = ns("team", nil)
+		}
+		if got := mapFn(ctx, obj); len(got) != 0 {
+			t.Errorf("%s: mapped to %v on a failed lookup", name, got)
+		}
+		if len(logged) == 0 || !strings.Contains(strings.Join(logged, " "), "cache stopped") {
+			t.Errorf("%s: the failed lookup was not logged: %v", name, logged)
+		}
 	}
 }

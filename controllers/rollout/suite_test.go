@@ -2,7 +2,6 @@ package rollout_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -25,8 +24,8 @@ import (
 
 	"github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/controllers/rollout"
-	"github.com/courier-operator/courier/internal/testenv"
 	"github.com/courier-operator/courier/pkg/metastream"
+	"github.com/courier-operator/courier/test/testenv"
 )
 
 // window is the coalescing window of the managers under test: short, so specs run
@@ -48,9 +47,6 @@ func TestRollout(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		Skip("KUBEBUILDER_ASSETS is not set: run `make test` or export KUBEBUILDER_ASSETS=$(hack/control-plane-bins.sh)")
-	}
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
 	Expect(v1alpha1.AddToScheme(scheme)).To(Succeed())

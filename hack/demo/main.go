@@ -26,7 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/courier-operator/courier/internal/testenv"
+	"github.com/courier-operator/courier/test/testenv"
 )
 
 func main() {

@@ -25,7 +25,7 @@ import (
 
 	"github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/internal/authzpolicy"
-	"github.com/courier-operator/courier/internal/testenv"
+	"github.com/courier-operator/courier/test/testenv"
 )
 
 // The policy against a real API server (RBAC authorization, the policy installed

@@ -14,7 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/courier-operator/courier/internal/metricsauth"
-	"github.com/courier-operator/courier/internal/testenv"
+	"github.com/courier-operator/courier/test/testenv"
 )
 
 // TestAgainstAPIServer checks the filter with real ServiceAccount tokens, RBAC and

@@ -17,8 +17,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	courierv1alpha1 "github.com/courier-operator/courier/api/v1alpha1"
-	"github.com/courier-operator/courier/internal/managerproc"
-	"github.com/courier-operator/courier/internal/testenv"
+	"github.com/courier-operator/courier/test/managerproc"
+	"github.com/courier-operator/courier/test/testenv"
 )
 
 var scheme = runtime.NewScheme()

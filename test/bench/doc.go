@@ -1,8 +1,8 @@
 // Package bench measures Courier against the physical limit of a real API server.
 //
 // Each run starts local control planes (etcd + kube-apiserver from the project's
-// source-built binaries, through internal/testenv), runs the real courier binary as
-// a separate process with its default flags (internal/managerproc), drives the
+// source-built binaries, through test/testenv), runs the real courier binary as
+// a separate process with its default flags (test/managerproc), drives the
 // scenarios of docs/performance.md, and prints a JSON report and a markdown table.
 // Every timed Courier figure is set against a raw-client baseline measured in the
 // same run: the same writes done directly by a client with Courier's parallelism

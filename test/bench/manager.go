@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/courier-operator/courier/internal/managerproc"
+	"github.com/courier-operator/courier/test/managerproc"
 )
 
 // courierRunner starts the courier binary against one control plane with its

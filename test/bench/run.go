@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/courier-operator/courier/internal/managerproc"
+	"github.com/courier-operator/courier/test/managerproc"
 )
 
 // Run executes every scenario group, each on a control plane of its own (so the

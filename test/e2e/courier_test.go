@@ -107,13 +107,11 @@ var _ = Describe("Courier through OLM", Ordered, ContinueOnFailure, Label("couri
 
 	BeforeAll(func(ctx SpecContext) {
 		bundleDir := filepath.Join(root, "bundle")
-		if _, err := os.Stat(filepath.Join(bundleDir, "manifests")); err != nil {
-			Skip("PENDING: bundle/manifests is not in the tree yet (OLM-delivery engineer)")
-		}
+		_, err := os.Stat(filepath.Join(bundleDir, "manifests"))
+		Expect(err).NotTo(HaveOccurred(), "bundle/manifests (make bundle-offline)")
 		if framework.Existing() && os.Getenv("E2E_CATALOG_SOURCE") == "" {
 			Skip("PENDING on an existing cluster: set E2E_CATALOG_SOURCE to a CatalogSource in olm serving courier-operator")
 		}
-		var err error
 		current, err = framework.RenderBundle(ctx, env.Opm, bundleDir)
 		Expect(err).NotTo(HaveOccurred())
 		csvName = fmt.Sprint(current["name"])
@@ -313,9 +311,6 @@ spec:
 	})
 
 	It("3c. rolls an opted-in Deployment exactly once when its ConfigMap changes", func(ctx SpecContext) {
-		if !rolloutWired() {
-			Skip("PENDING: the rollout controller is not wired into controllers/setup.go yet, so the courier binary does not run it")
-		}
 		_, err := env.Kube.CoreV1().ConfigMaps("e2e-team-b").Create(ctx, &corev1.ConfigMap{
 			ObjectMeta: metav1.ObjectMeta{Name: "app-config", Namespace: "e2e-team-b"},
 			Data:       map[string]string{"LOG_LEVEL": "info"},
@@ -364,17 +359,10 @@ spec:
 	It("4. passes the bundle's custom scorecard tests against this cluster", func(ctx SpecContext) {
 		tests, err := framework.CustomScorecardTests(filepath.Join(root, "bundle"), "courier-scorecard-tests")
 		Expect(err).NotTo(HaveOccurred())
-		if len(tests) == 0 {
-			Skip("PENDING: bundle/tests/scorecard/config.yaml has no courier-scorecard-tests entries yet")
-		}
+		Expect(tests).NotTo(BeEmpty(), "bundle/tests/scorecard/config.yaml has no courier-scorecard-tests entries")
 		bin, err := framework.GoBuild(ctx, root, "./test/scorecard/cmd/courier-scorecard-tests", workDir)
 		Expect(err).NotTo(HaveOccurred())
-		var pending []string
 		for _, args := range tests {
-			if args[0] == "rollout" && !rolloutWired() {
-				pending = append(pending, strings.Join(args, " "))
-				continue
-			}
 			start := time.Now()
 			status, err := framework.RunScorecardTest(ctx, bin, args, filepath.Join(root, "bundle"), env.Kubeconfig)
 			Expect(err).NotTo(HaveOccurred())
@@ -382,9 +370,6 @@ spec:
 				Expect(string(r.State)).To(Equal("pass"), "scorecard test %s: errors %v\nlog:\n%s", r.Name, r.Errors, r.Log)
 			}
 			timed("scorecard "+strings.Join(args, " "), start)
-		}
-		if len(pending) > 0 {
-			Skip(fmt.Sprintf("PENDING: scorecard tests %v need the rollout controller wired into controllers/setup.go", pending))
 		}
 	})
 
@@ -552,12 +537,4 @@ func freePort() string {
 	Expect(err).NotTo(HaveOccurred())
 	defer l.Close()
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
-}
-
-// rolloutWired reports whether the manager runs the rollout controller: until
-// controllers/setup.go registers it, the courier binary cannot roll anything and
-// the rollout steps are pending rather than failing.
-func rolloutWired() bool {
-	setup, err := os.ReadFile(filepath.Join(root, "controllers", "setup.go"))
-	return err == nil && strings.Contains(string(setup), "courier/controllers/rollout\"")
 }

@@ -13,8 +13,9 @@ import (
 )
 
 // Invalid specs the API server must reject at admission, each with a message that
-// names the offending field. A rejected object has no side effect by construction;
-// the spec also checks that nothing was stored.
+// names the offending field: the one table of the CRDs' validation (schema and CEL
+// rules). A rejected object has no side effect by construction; the spec also
+// checks that nothing was stored.
 
 func goodClusterSpec() v1alpha1.ClusterPropagationSpec {
 	return v1alpha1.ClusterPropagationSpec{
@@ -206,6 +207,21 @@ var _ = Describe("bad input: admission rejects invalid specs with field-specific
 			Expect(err).To(HaveOccurred(), name)
 			Expect(err.Error()).To(ContainSubstring("metadata.name"))
 		}
+	})
+
+	It("accepts the valid spec every entry above starts from", func() {
+		p := &v1alpha1.ClusterPropagation{ObjectMeta: metav1.ObjectMeta{Name: uniq("valid")}, Spec: goodClusterSpec()}
+		Expect(admin.Create(ctx, p)).To(Succeed(), "the table's starting point must be valid, or every rejection proves nothing")
+		deleteAndWait(ctx, p)
+	})
+
+	It("rejects a name too long to be the copies' label value, for both kinds", func() {
+		figures.badInputs.Add(2)
+		err := admin.Create(ctx, &v1alpha1.ClusterPropagation{ObjectMeta: metav1.ObjectMeta{Name: strings.Repeat("n", 64)}, Spec: goodClusterSpec()})
+		Expect(err).To(MatchError(ContainSubstring("metadata.name must be at most 63 characters")))
+		err = admin.Create(ctx, &v1alpha1.Propagation{ObjectMeta: metav1.ObjectMeta{Name: strings.Repeat("p", 64), Namespace: "default"},
+			Spec: v1alpha1.PropagationSpec{Sources: goodClusterSpec().Sources}})
+		Expect(err).To(MatchError(ContainSubstring("metadata.name must be at most 63 characters")))
 	})
 
 	It("rejects a Propagation with a source without a namespace and a rename on a selector", func() {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -43,26 +44,44 @@ func findLeak(what, text, secret string) string {
 // scanManagerLogs fails when the debug log of any manager process the suite ran
 // contains the suite's marker, or shows the API server denying the manager a
 // request: running with exactly config/rbac, Courier must never be refused (it
-// checks access to optional kinds with SelfSubjectAccessReviews instead).
+// checks access to optional kinds with SelfSubjectAccessReviews instead). A log
+// that cannot be read, or is empty, fails too: there would be nothing to scan.
 func scanManagerLogs() {
 	managersMu.Lock()
 	ms := append([]*manager(nil), managers...)
 	managersMu.Unlock()
-	denied := "is forbidden: User \"system:serviceaccount:" + installNamespace + ":" + managerSA + "\""
 	for _, m := range ms {
-		log := m.log()
-		if leak := findLeak("log of "+m.name, log, marker); leak != "" {
+		log, err := os.ReadFile(m.logPath)
+		if err != nil {
 			anyFailed = true
-			Fail(leak)
+			Fail(fmt.Sprintf("reading the log of %s: %v", m.name, err))
 		}
-		for _, line := range strings.Split(log, "\n") {
-			if !strings.Contains(strings.ReplaceAll(line, `\"`, `"`), denied) || duringAPIRestart(line) {
-				continue
-			}
+		if problems := scanLog(m.name, string(log), marker); len(problems) > 0 {
 			anyFailed = true
-			Fail(fmt.Sprintf("%s was denied a request by its RBAC (config/rbac):\n%s", m.name, line[:min(len(line), 600)]))
+			Fail(strings.Join(problems, "\n"))
 		}
 	}
+}
+
+// scanLog returns what is wrong with one manager's log: empty, a form of the
+// secret in it, or a request the API server denied the manager (outside API
+// server restarts).
+func scanLog(name, log, secret string) []string {
+	if strings.TrimSpace(log) == "" {
+		return []string{"the log of " + name + " is empty: nothing was scanned"}
+	}
+	var problems []string
+	if leak := findLeak("log of "+name, log, secret); leak != "" {
+		problems = append(problems, leak)
+	}
+	denied := "is forbidden: User \"system:serviceaccount:" + installNamespace + ":" + managerSA + "\""
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(strings.ReplaceAll(line, `\"`, `"`), denied) || duringAPIRestart(line) {
+			continue
+		}
+		problems = append(problems, fmt.Sprintf("%s was denied a request by its RBAC (config/rbac):\n%s", name, line[:min(len(line), 600)]))
+	}
+	return problems
 }
 
 // apiRestarts are the periods around API server restarts: a freshly started API

@@ -11,10 +11,10 @@ import (
 
 	. "github.com/onsi/gomega"
 
-	"github.com/courier-operator/courier/internal/managerproc"
+	"github.com/courier-operator/courier/test/managerproc"
 )
 
-// The suite's manager processes: ./cmd/courier built once (internal/managerproc,
+// The suite's manager processes: ./cmd/courier built once (test/managerproc,
 // like the release image), started as the manager ServiceAccount, SIGKILLed or
 // SIGTERMed, with its metrics and its log at hand.
 

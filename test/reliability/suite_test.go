@@ -28,7 +28,7 @@ import (
 
 	"github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/internal/authzpolicy"
-	"github.com/courier-operator/courier/internal/testenv"
+	"github.com/courier-operator/courier/test/testenv"
 )
 
 var (
@@ -64,9 +64,6 @@ func TestReliability(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		Skip("KUBEBUILDER_ASSETS is unset: run `make test`, or export KUBEBUILDER_ASSETS=\"$(hack/control-plane-bins.sh)\"")
-	}
 	cfgs = loadSettings()
 	marker = "courier-leak-marker-" + randomHex(8)
 	var err error

@@ -15,7 +15,7 @@ import (
 	"github.com/operator-framework/api/pkg/apis/scorecard/v1alpha3"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/courier-operator/courier/internal/testenv"
+	"github.com/courier-operator/courier/test/testenv"
 )
 
 // TestScorecardAgainstCourier builds Courier's manager and the scorecard test
@@ -23,9 +23,6 @@ import (
 // scorecard test the way the scorecard pod would (but with --kubeconfig and
 // --bundle), and wants each to print a passing v1alpha3 TestStatus.
 func TestScorecardAgainstCourier(t *testing.T) {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		t.Skip("KUBEBUILDER_ASSETS is not set: run `make test` (or export KUBEBUILDER_ASSETS=\"$(hack/control-plane-bins.sh)\")")
-	}
 	root := testenv.RepoRoot()
 	env, err := testenv.New()
 	if err != nil {
