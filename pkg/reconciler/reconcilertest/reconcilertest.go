@@ -330,9 +330,15 @@ func (h Harness[T]) NewEnv(objs []client.Object, funcs interceptor.Funcs) *Env {
 // Reconcile builds the controller against env and runs one reconcile of key.
 func (h Harness[T]) Reconcile(t *testing.T, env *Env, key types.NamespacedName) Result {
 	t.Helper()
+	return h.reconcile(t, env, key)
+}
+
+func (h Harness[T]) reconcile(t reporter, env *Env, key types.NamespacedName) Result {
+	t.Helper()
 	r, err := h.Controller().BuildWith(env.Deps())
 	if err != nil {
 		t.Fatalf("BuildWith: %v", err)
+		return Result{Err: err}
 	}
 	res, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: key})
 	return Result{Result: res, Err: err, Outcome: OutcomeOf(res, err)}
@@ -341,26 +347,39 @@ func (h Harness[T]) Reconcile(t *testing.T, env *Env, key types.NamespacedName) 
 // RunCase runs one case.
 func (h Harness[T]) RunCase(t *testing.T, tc Case[T]) {
 	t.Helper()
+	h.runCase(t, t, tc)
+}
+
+// reporter is what a case's checks report mismatches to (a *testing.T; the kit's
+// own tests pass a recorder, to prove every mismatch is reported).
+type reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
+func (h Harness[T]) runCase(t *testing.T, r reporter, tc Case[T]) {
+	r.Helper()
 	env := h.NewEnv(tc.Objects, tc.Funcs)
 	if tc.Setup != nil {
 		tc.Setup(t, env)
 		env.Counter.Reset()
 		env.Recorder.Reset()
 	}
-	res := h.Reconcile(t, env, tc.Key)
+	res := h.reconcile(r, env, tc.Key)
 
 	if tc.ExpectOutcome != "" && res.Outcome != tc.ExpectOutcome {
-		t.Errorf("outcome = %s (err %v), want %s", res.Outcome, res.Err, tc.ExpectOutcome)
+		r.Errorf("outcome = %s (err %v), want %s", res.Outcome, res.Err, tc.ExpectOutcome)
 	}
 	if tc.ExpectRequeueAfter != 0 && res.Result.RequeueAfter != tc.ExpectRequeueAfter {
-		t.Errorf("requeueAfter = %s, want %s", res.Result.RequeueAfter, tc.ExpectRequeueAfter)
+		r.Errorf("requeueAfter = %s, want %s", res.Result.RequeueAfter, tc.ExpectRequeueAfter)
 	}
 	if tc.ExpectErrContains != "" && (res.Err == nil || !strings.Contains(res.Err.Error(), tc.ExpectErrContains)) {
-		t.Errorf("error = %v, want it to contain %q", res.Err, tc.ExpectErrContains)
+		r.Errorf("error = %v, want it to contain %q", res.Err, tc.ExpectErrContains)
 	}
 	if tc.ExpectWrites != nil {
 		if got := env.Counter.Calls().WritesOnly(); got != tc.ExpectWrites.WritesOnly() {
-			t.Errorf("writes:\n got  %s\n want %s", got, tc.ExpectWrites.WritesOnly())
+			r.Errorf("writes:\n got  %s\n want %s", got, tc.ExpectWrites.WritesOnly())
 		}
 	}
 	primary := h.NewObj()
@@ -375,12 +394,12 @@ func (h Harness[T]) RunCase(t *testing.T, tc Case[T]) {
 			got = o.GetConditions()
 		}
 		if diff := DiffConditions(got, tc.ExpectConditions); diff != "" {
-			t.Errorf("conditions: %s", diff)
+			r.Errorf("conditions: %s", diff)
 		}
 	}
 	if tc.ExpectEvents != nil {
 		if diff := DiffEvents(env.Recorder.Events(), tc.ExpectEvents); diff != "" {
-			t.Errorf("events: %s", diff)
+			r.Errorf("events: %s", diff)
 		}
 	}
 	if tc.Verify != nil {
