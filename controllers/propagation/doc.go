@@ -1,13 +1,16 @@
 // Package propagation implements the ClusterPropagation (push) and Propagation (pull)
 // controllers with the reconcile DSL in pkg/reconciler.
 //
-// Both kinds share one engine: resolve the sources (metadata from a metadata-only
-// watch, content read directly from the API server), decide the target namespaces
-// (selectors and globs for ClusterPropagation; the own namespace plus the source
-// owner's consent for Propagation), build each copy with internal/copy, and keep the
-// copies in line with one reconciler.ChildSet per kind. Copies of Secrets and
-// ConfigMaps are cached by the manager through a label-selected cache
-// (CacheByObject); every other kind is listed from the API server on demand.
+// Both kinds are one controller declaration (controller.go) over a variant[T]
+// (variant.go) that says what they differ in. A reconcile plans (plan.go): resolve
+// the sources (noticed through metadata streams, content read directly from the API
+// server), decide the target namespaces (selectors and globs for
+// ClusterPropagation; the own namespace plus the source owner's consent for
+// Propagation) and build each copy with internal/copies. Three ChildSets declared
+// once (copysets.go) keep the copies in line: Secrets and ConfigMaps typed and
+// cached by the manager through a label-selected cache (CacheByObject), every other
+// kind unstructured and listed from the API server on demand. The Status hook
+// (status.go) sums their reports up.
 //
 // Memory: Courier never caches Secrets or ConfigMaps it does not manage. The
 // manager's cache for Secrets and ConfigMaps only holds Courier's copies; sources are

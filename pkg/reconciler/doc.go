@@ -1,24 +1,33 @@
-// Package reconciler is Courier's small, typed reconcile DSL.
+// Package reconciler is a small, typed reconcile DSL for controller-runtime: a
+// controller is a declaration of a primary type, an ordered list of steps and what
+// it watches.
 //
-// A controller is a declaration: a primary type, an ordered list of steps and the
-// objects it watches.
-//
+//	configMaps := reconciler.ChildSet[*Widget, *corev1.ConfigMap]{Name: "configmaps", ...}.Step()
 //	reconciler.For("widget", func() *Widget { return &Widget{} }).
 //		Steps(
-//			reconciler.Finalizer[*Widget]("finalizer", "example.com/cleanup", cleanup),
-//			reconciler.ChildSet[*Widget, *corev1.ConfigMap]{Name: "configmaps", ...}.Step(),
+//			reconciler.Finalizer("finalizer", "example.com/cleanup", configMaps.Release),
+//			configMaps,
 //		).
+//		Status(func(ctx context.Context, s *reconciler.State[*Widget]) {
+//			report, _ := configMaps.Report(s)
+//			s.Object.Status.Synced = report.Synced()
+//		}).
 //		OwnsByLabel(&corev1.ConfigMap{}, "example.com/widget").
+//		Metrics(metrics).
 //		Complete(mgr)
+//
+// It is a library: nothing in it is specific to one program, and its metrics are
+// named under the prefix given to NewMetrics.
 //
 // # One reconcile
 //
 // The reconciler gets the primary (NotFound ends the reconcile), deep-copies it into
-// a State and runs the steps in order, stopping at the first error. Then, in one
-// place, it computes the kstatus conditions, sets status.observedGeneration and
-// writes the status once, through the status subresource, as a merge patch of status
-// only — and only when it changed semantically. Events are emitted when the Ready
-// condition changes status or reason, never in a steady state.
+// a State and runs the steps in order, stopping at the first error (the steps of an
+// All all run). Then the Status hook computes the primary's own status fields, and,
+// in one place, the reconciler computes the kstatus conditions, sets
+// status.observedGeneration and writes the status once, as a merge patch of status
+// only, and only when it changed. Events are emitted when the Ready condition
+// changes status or reason, never in a steady state.
 //
 // # Outcomes
 //
@@ -31,64 +40,41 @@
 //   - any other error: transient. Reconciling=True, Ready=False (TransientError);
 //     controller-runtime retries with backoff; observedGeneration is kept.
 //   - nil: Ready=True (Succeeded) unless a step recorded a NotReady fact, in which
-//     case Ready=False with the first fact's reason; Reconciling and Stalled are
-//     removed; observedGeneration is set.
+//     case Ready=False with the first fact's reason; observedGeneration is set.
 //
-// Every condition carries the primary's generation as observedGeneration, and keeps
-// its LastTransitionTime while its status does not change.
-//
-// # Primaries without Courier status
-//
-// The primary type only has to be a client.Object. Conditions, observedGeneration,
-// the status write and the transition events exist only for primaries that also
-// implement Object (checked at run time with a type assertion). A built-in primary
-// such as a Deployment, a StatefulSet or a ConfigMap is never status-written: the
-// outcome is only mapped to a result (Waiting → RequeueAfter, Terminal →
-// reconcile.TerminalError, transient → error), step metrics and logs are emitted as
-// usual, and a NotReady fact becomes a log line and an increment of
-// courier_reconcile_not_ready_total. The Status hook still runs, but whatever it
-// sets on such a primary is not written.
+// A primary that does not implement Object (a Deployment, say) gets no conditions
+// and no status write: its outcome is only mapped to a result, and a NotReady fact
+// becomes a log line and an increment of <prefix>_reconcile_not_ready_total.
 //
 // # Children
 //
-// ChildSet keeps a set of children of one kind in line with the primary, using
-// server-side apply under one field owner, ownership labels for listing, a conflict
-// policy for objects it does not own and a prune policy for children no longer
-// desired. Steady state makes no write: the default Matches is a subset compare, so
-// fields defaulted by the server never trigger an update.
+// A ChildSet, declared once, keeps a set of children of one kind (NewList) or of
+// several unstructured kinds (Kinds) in line with the primary: ownership labels for
+// listing, server-side apply or (Exact) one POST or PUT per child, a conflict
+// policy for objects it does not own, a prune policy for children no longer
+// desired. Steady state makes no write. Its Step handle is a step, a finalizer
+// cleanup (Release) and the source of the step's report (Report). Declarations are
+// validated when the controller is built.
+//
+// Steps share what they compute through a Key, a typed per-reconcile slot.
 //
 // # Watching what the manager's cache does not hold
 //
-// A cache has one label or field selector per kind, and Courier's manager cache
-// selects ConfigMaps and Secrets by Courier's copy label. To be told about every
-// ConfigMap or Secret without caching them, watch through a metadata stream
-// (pkg/metastream) with FromStream; the map function receives
-// *metav1.PartialObjectMetadata:
+// A cache has one label or field selector per kind. To be told about every object
+// of a kind without caching it, watch it through an EventStream (pkg/metastream);
+// the map function receives *metav1.PartialObjectMetadata:
 //
-//	hub, _ := metastream.ForManager(mgr)
-//	b := reconciler.For(...).
-//		Watches(&corev1.Secret{}, mapFn, reconciler.FromStream(hub))
+//	hub, _ := metastream.NewForManager(mgr) // one per manager, passed to every controller
+//	b := reconciler.For(...).WatchesStream(&corev1.Secret{}, hub, mapFn)
 //	err := b.Complete(mgr)
 //
 // Kinds only known at run time are watched through the controller Complete built:
 //
 //	b.Controller().Watch(hub.Source(gvk, handler.EnqueueRequestsFromMapFunc(mapFn)))
 //
-// To watch through another cache instead (when the controller also reads the objects
-// from it), use FromCache, with MetadataOnly for a metadata cache, and MetadataWatch
-// for kinds known at run time.
-//
 // # Testing
 //
 // Package reconcilertest runs a controller against controller-runtime's fake client
 // and asserts the exact API writes, status, conditions and events of one reconcile.
 // Builder.BuildWith builds the reconciler from explicit Deps, without a manager.
-//
-// # Metrics
-//
-// courier_reconcile_step_duration_seconds{controller,step},
-// courier_reconcile_outcomes_total{controller,step,outcome},
-// courier_child_operations_total{controller,step,verb,result} and
-// courier_reconcile_not_ready_total{controller,reason}, in the
-// controller-runtime metrics registry.
 package reconciler
