@@ -183,8 +183,10 @@ const (
 	// DeletionDelete removes copies when the propagation is deleted, a namespace stops
 	// matching, or a source goes away.
 	DeletionDelete DeletionPolicy = "Delete"
-	// DeletionOrphan leaves copies in place but strips Courier's management labels and
-	// annotations so they become ordinary objects.
+	// DeletionOrphan leaves copies in place without Courier's management labels and
+	// copy hash, so they become ordinary objects that no longer follow their source;
+	// the courier.dev/source and courier.dev/source-kind annotations stay, a record
+	// of where they came from.
 	DeletionOrphan DeletionPolicy = "Orphan"
 )
 

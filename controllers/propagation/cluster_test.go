@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
@@ -40,6 +41,23 @@ func (f fixture) spec(sources ...v1alpha1.SourceReference) v1alpha1.ClusterPropa
 
 var _ = Describe("ClusterPropagation", func() {
 	ctx := context.Background()
+
+	It("writes every count, zeros included, so kubectl get shows no blank column", func() {
+		f := newFixture(ctx, 0)
+		mkSecret(ctx, f.srcNS, "creds", map[string]string{"k": "v"})
+		p := mkCluster(ctx, uniq("zeros"), f.spec(secretRef(f.srcNS, "creds")))
+		Eventually(readyOf(ctx, p)).Should(HavePrefix("True/"))
+		stored := &unstructured.Unstructured{}
+		stored.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("ClusterPropagation"))
+		Expect(admin.Get(ctx, client.ObjectKeyFromObject(p), stored)).To(Succeed())
+		for _, field := range []string{"desired", "synced", "conflicting", "failed"} {
+			n, found, err := unstructured.NestedInt64(stored.Object, "status", field)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(found).To(BeTrue(), "status.%s is not stored", field)
+			Expect(n).To(BeZero())
+		}
+		deleteAndWait(ctx, p)
+	})
 
 	It("fans a Secret out to every matching namespace, never into the source's namespace or a non-matching one", func() {
 		f := newFixture(ctx, 3)
@@ -263,7 +281,7 @@ var _ = Describe("ClusterPropagation", func() {
 			Expect(getSecret(ctx, f.srcNS, "creds")).NotTo(BeNil())
 		})
 
-		It("Orphan leaves the copies, without Courier's management labels", func() {
+		It("Orphan leaves the copies, without Courier's management labels and copy hash, with their provenance", func() {
 			f := newFixture(ctx, 2)
 			mkSecret(ctx, f.srcNS, "creds", map[string]string{"k": "v"}, func(s *corev1.Secret) { s.Labels = map[string]string{"app": "x"} })
 			spec := f.spec(secretRef(f.srcNS, "creds"))
@@ -277,6 +295,11 @@ var _ = Describe("ClusterPropagation", func() {
 				Expect(c).NotTo(BeNil())
 				Expect(c.Labels).To(Equal(map[string]string{"app": "x"}))
 				Expect(string(c.Data["k"])).To(Equal("v"))
+				// What the API documents: the hash only Courier reads goes, the record
+				// of where the object came from stays.
+				Expect(c.Annotations).NotTo(HaveKey(v1alpha1.AnnotationCopyHash))
+				Expect(c.Annotations).To(HaveKeyWithValue(v1alpha1.AnnotationSource, f.srcNS+"/creds"))
+				Expect(c.Annotations).To(HaveKeyWithValue(v1alpha1.AnnotationSourceKind, "v1/Secret"))
 			}
 		})
 	})

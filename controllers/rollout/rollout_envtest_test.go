@@ -1,10 +1,13 @@
 package rollout_test
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -322,6 +325,37 @@ var _ = Describe("rollout on change", func() {
 
 		createConfigMap(ns, "late", map[string]string{"k": "v1"})
 		rollsExactly(rolls, 1)
+	})
+})
+
+// A workload with a thousand bad references still gets its warnings: every event
+// note is bounded (the API server rejects notes over 1,024 bytes, and the event
+// would be lost), naming the first entries and how many more there are.
+var _ = Describe("rollout warnings survive their own size", func() {
+	It("reports 1,000 missing inputs and 300 invalid annotation entries in bounded events", func() {
+		mgr := startManager()
+		DeferCleanup(func() { mgr.stop() })
+		ns := newNamespace()
+		d := newDeployment(ns, "noisy", podSpec(func(p *corev1.PodSpec) {
+			for i := range 1000 {
+				p.Containers[0].Env = append(p.Containers[0].Env, corev1.EnvVar{Name: fmt.Sprintf("V%d", i), ValueFrom: &corev1.EnvVarSource{
+					ConfigMapKeyRef: &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: fmt.Sprintf("missing-%04d", i)}, Key: "k"}}})
+			}
+		}))
+		invalid := make([]string, 300)
+		for i := range invalid {
+			invalid[i] = fmt.Sprintf("nokind-%d", i)
+		}
+		d.Annotations = map[string]string{rollout.AnnotationExtraRefs: strings.Join(invalid, ",")}
+		create(d)
+		bounded := func(prefix string) types.GomegaMatcher {
+			return ContainElement(And(HavePrefix(prefix), WithTransform(func(s string) int { return len(s) }, BeNumerically("<=", 1024+len(prefix))),
+				MatchRegexp(` and \d+ more`)))
+		}
+		Eventually(eventNotes(d), eventually).Should(And(
+			bounded("MissingInput: Required input(s) not found: configmap/missing-0000, configmap/missing-0001"),
+			bounded("InvalidAnnotation: Ignoring 257 invalid entries: extra references: "),
+		))
 	})
 })
 

@@ -25,6 +25,14 @@ const (
 	eventInvalidAnnotation = "InvalidAnnotation"
 )
 
+// How much of an event note (reconciler.MaxEventNote) and of a log line a list of
+// names may take: a workload with a thousand bad references still gets its warning,
+// naming the first ones and how many more there are.
+const (
+	eventListBudget = reconciler.MaxEventNote - 128
+	logListBudget   = 4096
+)
+
 // scope is what one reconcile of a workload needs from its caller (the DSL's State).
 type scope struct {
 	// Client writes the workload (server-side apply).
@@ -150,12 +158,14 @@ func (r *syncer) reportProblems(kind string, obj client.Object, annErr error, mi
 	}
 	r.reported.Store(uid, fp.String())
 	if annErr != nil {
-		log.Info("invalid rollout annotation entries are ignored", "error", annErr.Error())
-		sc.Eventf(corev1.EventTypeWarning, eventInvalidAnnotation, "Ignoring invalid entries: %v", annErr)
+		invalid := strings.Split(annErr.Error(), "\n") // errors.Join: one line per entry
+		log.Info("invalid rollout annotation entries are ignored", "count", len(invalid), "entries", reconciler.BoundedList(invalid, logListBudget))
+		sc.Eventf(corev1.EventTypeWarning, eventInvalidAnnotation, "Ignoring %d invalid entries: %s", len(invalid), reconciler.BoundedList(invalid, eventListBudget))
 	}
 	if len(missing) > 0 {
 		missingInputs.WithLabelValues(kind).Inc()
-		log.Info("required inputs do not exist; rollouts wait for them", "missing", missing)
-		sc.Eventf(corev1.EventTypeWarning, eventMissingInput, "Required input(s) not found: %s; no rollout until they exist", strings.Join(missing, ", "))
+		log.Info("required inputs do not exist; rollouts wait for them", "count", len(missing), "missing", reconciler.BoundedList(missing, logListBudget))
+		sc.Eventf(corev1.EventTypeWarning, eventMissingInput, "Required input(s) not found: %s; no rollout until they exist",
+			reconciler.BoundedList(missing, eventListBudget))
 	}
 }

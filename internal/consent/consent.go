@@ -2,6 +2,8 @@ package consent
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -14,9 +16,16 @@ import (
 type Consent struct {
 	// Patterns are the namespace globs from share-with-namespaces.
 	Patterns []string
+	// Invalid are the entries of share-with-namespaces that are no namespace name or
+	// glob (e.g. "[[["): they match nothing, and a refusal says so.
+	Invalid []string
 	// Selector is the parsed share-with-namespace-selector, nil when absent.
 	Selector labels.Selector
 }
+
+// validPattern is what share-with-namespaces may list: a namespace name or a glob
+// over one (the characters of a namespace name, '*' and '?'), at most 63 long.
+var validPattern = regexp.MustCompile(`^[-a-z0-9*?]{1,63}$`)
 
 // Parse reads the consent annotations. It returns an error naming the annotation
 // when a value is malformed (an invalid selector or an empty pattern list).
@@ -25,11 +34,15 @@ func Parse(annotations map[string]string) (Consent, error) {
 	var c Consent
 	if raw, ok := annotations[v1alpha1.AnnotationShareWithNamespaces]; ok {
 		for _, p := range strings.Split(raw, ",") {
-			if p = strings.TrimSpace(p); p != "" {
+			switch p = strings.TrimSpace(p); {
+			case p == "":
+			case validPattern.MatchString(p):
 				c.Patterns = append(c.Patterns, p)
+			default:
+				c.Invalid = append(c.Invalid, p)
 			}
 		}
-		if len(c.Patterns) == 0 {
+		if len(c.Patterns) == 0 && len(c.Invalid) == 0 {
 			return Consent{}, fmt.Errorf("annotation %s is empty", v1alpha1.AnnotationShareWithNamespaces)
 		}
 	}
@@ -65,7 +78,15 @@ func Check(annotations map[string]string, namespace string, nsLabels map[string]
 	if err != nil {
 		return false, err.Error()
 	}
+	invalid := ""
+	if len(c.Invalid) > 0 {
+		invalid = fmt.Sprintf("; %s lists %s, which %s no namespace name or glob (a-z, 0-9, '-', '*', '?') and %s ignored",
+			v1alpha1.AnnotationShareWithNamespaces, quoted(c.Invalid), isAre(c.Invalid, "is", "are"), isAre(c.Invalid, "is", "are"))
+	}
 	if !c.Given() {
+		if invalid != "" {
+			return false, "the source's consent annotation is malformed" + invalid
+		}
 		return false, fmt.Sprintf("the source carries neither the %s nor the %s annotation",
 			v1alpha1.AnnotationShareWithNamespaces, v1alpha1.AnnotationShareWithNamespaceSelector)
 	}
@@ -73,5 +94,26 @@ func Check(annotations map[string]string, namespace string, nsLabels map[string]
 		return true, ""
 	}
 	return false, fmt.Sprintf("namespace %q matches neither %s nor %s on the source",
-		namespace, v1alpha1.AnnotationShareWithNamespaces, v1alpha1.AnnotationShareWithNamespaceSelector)
+		namespace, v1alpha1.AnnotationShareWithNamespaces, v1alpha1.AnnotationShareWithNamespaceSelector) + invalid
+}
+
+// quoted lists entries for a message, quoted, at most five of them.
+func quoted(entries []string) string {
+	const most = 5
+	parts := make([]string, 0, most+1)
+	for i, e := range entries {
+		if i == most {
+			parts = append(parts, fmt.Sprintf("and %d more", len(entries)-most))
+			break
+		}
+		parts = append(parts, strconv.Quote(e))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func isAre(entries []string, one, many string) string {
+	if len(entries) == 1 {
+		return one
+	}
+	return many
 }

@@ -68,3 +68,29 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestMalformedPatternsAreReportedAsSuch: "[[[" is no namespace glob; a refusal
+// must say the annotation is malformed, not only that the namespace does not match.
+func TestMalformedPatternsAreReportedAsSuch(t *testing.T) {
+	only := map[string]string{v1alpha1.AnnotationShareWithNamespaces: "[[["}
+	ok, why := Check(only, "team-a", nil)
+	if ok || !strings.Contains(why, "malformed") || !strings.Contains(why, `"[[["`) {
+		t.Fatalf("Check = %v, %q", ok, why)
+	}
+	mixed := map[string]string{v1alpha1.AnnotationShareWithNamespaces: "team-*, Team_B, [[["}
+	if ok, why := Check(mixed, "team-a", nil); !ok || why != "" {
+		t.Fatalf("a valid pattern that matches must still allow: %v %q", ok, why)
+	}
+	ok, why = Check(mixed, "web", nil)
+	if ok || !strings.Contains(why, "matches neither") || !strings.Contains(why, `"Team_B", "[[["`) || !strings.Contains(why, "are ignored") {
+		t.Fatalf("Check = %v, %q", ok, why)
+	}
+	c, err := Parse(mixed)
+	if err != nil || len(c.Patterns) != 1 || len(c.Invalid) != 2 {
+		t.Fatalf("Parse = %+v, %v", c, err)
+	}
+	many := map[string]string{v1alpha1.AnnotationShareWithNamespaces: "A,B,C,D,E,F,G"}
+	if _, why := Check(many, "web", nil); !strings.Contains(why, "and 2 more") {
+		t.Fatalf("Check = %q", why)
+	}
+}

@@ -95,11 +95,16 @@ func (w *childWork[T, C]) prune(ctx context.Context, ref childRef, l C) ChildOut
 		action = w.step.cs.Prune(ctx, w.s, l)
 	}
 	if action == PruneOrphan {
+		// The ownership labels go, and the hash of a desired state nobody keeps any more.
 		drop := make(map[string]any, len(w.labels))
 		for lk := range w.labels {
 			drop[lk] = nil
 		}
-		patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"labels": drop}})
+		md := map[string]any{"labels": drop}
+		if h := w.step.cs.HashAnnotation; h != "" {
+			md["annotations"] = map[string]any{h: nil}
+		}
+		patch, _ := json.Marshal(map[string]any{"metadata": md})
 		err := w.s.Client.Patch(ctx, l, client.RawPatch(types.MergePatchType, patch), client.FieldOwner(w.step.fieldOwner(w.s)))
 		if err != nil && !apierrors.IsNotFound(err) {
 			w.metric("orphan", resultOf(err))

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	jsonpatch "github.com/evanphx/json-patch/v5"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -221,20 +220,13 @@ func (r *primaryReconciler[T]) writeStatus(ctx context.Context, original, curren
 	if equality.Semantic.DeepEqual(before, after) {
 		return false, nil
 	}
-	a, err := json.Marshal(map[string]any{"status": before})
+	// The whole status, not a diff against the cached one: a typed primary read
+	// from the cache cannot tell a field that was never written from one that is
+	// zero, so a diff would leave a count that is 0 unwritten (and `kubectl get`
+	// would show a blank column). Fields dropped since are removed with null.
+	patch, err := json.Marshal(map[string]any{"status": withRemovals(before, after)})
 	if err != nil {
 		return false, err
-	}
-	b, err := json.Marshal(map[string]any{"status": after})
-	if err != nil {
-		return false, err
-	}
-	patch, err := jsonpatch.CreateMergePatch(a, b)
-	if err != nil {
-		return false, err
-	}
-	if string(patch) == "{}" {
-		return false, nil
 	}
 	// The cache may show the primary as this reconcile found it, or as its own
 	// earlier writes left it (a finalizer added): both are older than this write.
@@ -245,6 +237,29 @@ func (r *primaryReconciler[T]) writeStatus(ctx context.Context, original, curren
 	}
 	r.written.remember(key, from, current.GetGeneration(), after)
 	return true, nil
+}
+
+// withRemovals is after as a JSON merge patch over before: every field of after,
+// and null for every field of before that after no longer has.
+func withRemovals(before, after any) any {
+	b, okB := before.(map[string]any)
+	a, okA := after.(map[string]any)
+	if !okA {
+		return after
+	}
+	out := make(map[string]any, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+		if okB {
+			out[k] = withRemovals(b[k], v)
+		}
+	}
+	for k := range b {
+		if _, kept := a[k]; !kept {
+			out[k] = nil
+		}
+	}
+	return out
 }
 
 func statusOf(obj runtime.Object) (any, error) {

@@ -32,7 +32,8 @@ type PruneAction int
 const (
 	// PruneDelete deletes the child (with a UID precondition).
 	PruneDelete PruneAction = iota
-	// PruneOrphan removes the ownership labels and leaves the object in place.
+	// PruneOrphan removes the ownership labels (and the HashAnnotation) and leaves
+	// the object in place.
 	PruneOrphan
 )
 
