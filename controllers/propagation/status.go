@@ -47,13 +47,13 @@ func (t *tally) add(r reconciler.ChildReport) {
 	t.desired += r.Desired
 	t.synced += r.Synced()
 	t.conflicting += r.Count(reconciler.ChildConflict)
-	t.failed += r.Count(reconciler.ChildFailed)
+	t.failed += r.Count(reconciler.ChildFailed) + r.Count(reconciler.ChildContested)
 	t.created += r.Count(reconciler.ChildCreated)
 	t.updated += r.Count(reconciler.ChildUpdated)
 	t.deleted += r.Count(reconciler.ChildDeleted)
 	t.orphaned += r.Count(reconciler.ChildOrphaned)
 	for _, o := range r.Outcomes {
-		if o.Action != reconciler.ChildConflict && o.Action != reconciler.ChildFailed {
+		if o.Action != reconciler.ChildConflict && o.Action != reconciler.ChildFailed && o.Action != reconciler.ChildContested {
 			continue
 		}
 		if len(t.failures) >= v1alpha1.MaxReportedFailures {

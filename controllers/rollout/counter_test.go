@@ -3,7 +3,9 @@ package rollout_test
 import (
 	"context"
 	"sync"
+	"time"
 
+	"github.com/courier-operator/courier/controllers/rollout"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -74,4 +76,63 @@ func (c *templateCounter) count() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.n
+}
+
+// managerWrites counts the writes Courier's rollout field manager makes to one
+// workload, from a watch: a write is a Modified event whose managedFields show the
+// manager's entry at a newer time than before.
+type managerWrites struct {
+	mu sync.Mutex
+	n  int64
+}
+
+func (m *managerWrites) count() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.n
+}
+
+func countManagerWrites(obj client.Object) *managerWrites {
+	GinkgoHelper()
+	gvk, err := apiutil.GVKForObject(obj, scheme)
+	Expect(err).NotTo(HaveOccurred())
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+	var cur unstructured.Unstructured
+	cur.SetGroupVersionKind(gvk)
+	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), &cur)).To(Succeed())
+	wctx, cancel := context.WithCancel(context.Background())
+	DeferCleanup(cancel)
+	w, err := watchClient.Watch(wctx, list, client.InNamespace(obj.GetNamespace()),
+		&client.ListOptions{Raw: &metav1.ListOptions{FieldSelector: "metadata.name=" + obj.GetName(), ResourceVersion: cur.GetResourceVersion()}})
+	Expect(err).NotTo(HaveOccurred())
+	m := &managerWrites{}
+	last := managerTime(&cur)
+	go func() {
+		defer w.Stop()
+		for ev := range w.ResultChan() {
+			u, ok := ev.Object.(*unstructured.Unstructured)
+			if !ok || ev.Type != watch.Modified {
+				continue
+			}
+			if t := managerTime(u); t.After(last) {
+				last = t
+				m.mu.Lock()
+				m.n++
+				m.mu.Unlock()
+			}
+		}
+	}()
+	return m
+}
+
+// managerTime is the time of the rollout field manager's managedFields entry.
+func managerTime(u *unstructured.Unstructured) time.Time {
+	var t time.Time
+	for _, mf := range u.GetManagedFields() {
+		if mf.Manager == rollout.FieldManager && mf.Subresource == "" && mf.Time != nil && mf.Time.After(t) {
+			t = mf.Time.Time
+		}
+	}
+	return t
 }

@@ -2,6 +2,7 @@ package rollout_test
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/controllers/rollout"
+	"github.com/courier-operator/courier/pkg/reconciler"
 )
 
 const (
@@ -356,6 +358,49 @@ var _ = Describe("rollout warnings survive their own size", func() {
 			bounded("MissingInput: Required input(s) not found: configmap/missing-0000, configmap/missing-0001"),
 			bounded("InvalidAnnotation: Ignoring 257 invalid entries: extra references: "),
 		))
+	})
+})
+
+// A tool that replaces the whole workload (dropping the rollout state Courier
+// stores on it) ten times a second would make Courier store it again ten times a
+// second. Courier notices the fight and backs off, and stores the state again
+// within seconds once the tool stops.
+var _ = Describe("a writer that keeps removing the rollout state", func() {
+	It("costs a bounded number of writes, is reported, and the state comes back once it stops", func() {
+		mgr := startManager()
+		DeferCleanup(func() { mgr.stop() })
+		ns := newNamespace()
+		createConfigMap(ns, "cm", map[string]string{"k": "v1"})
+		d := newDeployment(ns, "replaced", podSpec(envFromConfigMap("cm")))
+		create(d)
+		tracked(d)
+		writes := countManagerWrites(d)
+
+		const seconds = 10
+		var removals int64
+		for deadline, tick := time.Now().Add(seconds*time.Second), time.NewTicker(100*time.Millisecond); time.Now().Before(deadline); <-tick.C {
+			var cur appsv1.Deployment
+			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(d), &cur)).To(Succeed())
+			if cur.Annotations[rollout.AnnotationAppliedHash] == "" {
+				continue
+			}
+			for k := range cur.Annotations {
+				if strings.HasPrefix(k, "courier.dev/") {
+					delete(cur.Annotations, k)
+				}
+			}
+			cur.Labels["replaced"] = fmt.Sprint(removals) // what such a tool stamps
+			if err := k8sClient.Update(ctx, &cur, client.FieldOwner("replacer")); err == nil {
+				removals++
+			}
+		}
+		stopped := time.Now()
+		Eventually(annotation(d, rollout.AnnotationAppliedHash), reconciler.ContestQuiet+5*time.Second).ShouldNot(BeEmpty())
+		GinkgoWriter.Printf("state removed %d times in %ds; Courier stored it %d times; back %s after the writer stopped\n",
+			removals, seconds, writes.count(), time.Since(stopped).Round(10*time.Millisecond))
+		budget := int64(reconciler.ContestThreshold + bits.Len(uint(seconds)) + 2)
+		Expect(writes.count()).To(BeNumerically("<=", budget))
+		Expect(eventNotes(d)()).To(ContainElement(And(HavePrefix("RolloutStateContested:"), ContainSubstring("replacer (Update)"))))
 	})
 })
 

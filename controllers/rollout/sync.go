@@ -9,6 +9,8 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/pkg/reconciler"
@@ -23,6 +25,7 @@ const (
 	eventRolledOut         = "RolledOut"
 	eventMissingInput      = "MissingInput"
 	eventInvalidAnnotation = "InvalidAnnotation"
+	eventStateContested    = "RolloutStateContested"
 )
 
 // How much of an event note (reconciler.MaxEventNote) and of a log line a list of
@@ -53,6 +56,10 @@ type syncer struct {
 	opts     Options
 	now      func() time.Time
 	reported sync.Map // types.UID -> string (fingerprint of the reported problems)
+	// recorded are the workloads (UIDs) this process stored state on; contests
+	// notice another writer that keeps removing it (see recordState).
+	recorded sync.Map
+	contests reconciler.Contests
 }
 
 func newSyncer(opts Options) *syncer {
@@ -66,6 +73,8 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 	if !optedIn(obj) || !obj.GetDeletionTimestamp().IsZero() {
 		// Opted out (or going away): leave the workload exactly as it is.
 		r.reported.Delete(obj.GetUID())
+		r.recorded.Delete(obj.GetUID())
+		r.contests.Forget(obj.GetUID())
 		return nil
 	}
 	log := sc.Log.WithValues("kind", k.name)
@@ -94,14 +103,64 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 		}
 	}
 	if !sameRecord(cur, d.Next) {
-		if err := applyRecord(ctx, sc.Client, k.gvk, obj, d.Next); err != nil {
-			return fmt.Errorf("applying rollout state (%s): %w", d.Action, err)
+		if err := r.recordState(ctx, k.gvk, obj, d, sc, log); err != nil {
+			return err
 		}
 		decisions.WithLabelValues(k.name, d.Action.String()).Inc()
 	} else if d.Action == actHold {
 		decisions.WithLabelValues(k.name, d.Action.String()).Inc()
 	}
 	return r.report(k.name, cur, obs, d, sc, log)
+}
+
+// recordState stores the decision on the workload. A baseline of a workload this
+// process already stored state on means someone removed that state (a tool that
+// replaces the whole object, say): such rewrites count towards a contest, and while
+// one lasts the state is stored again only as Contests allow, instead of once per
+// removal.
+func (r *syncer) recordState(ctx context.Context, gvk schema.GroupVersionKind, obj client.Object, d decision, sc scope, log logr.Logger) error {
+	uid := obj.GetUID()
+	_, before := r.recorded.Load(uid)
+	contested := before && d.Action == actBaseline
+	if contested {
+		a := r.contests.Admit(uid, obj.GetResourceVersion())
+		if a.Started {
+			a.Writer = otherWriter(ctx, sc.Reader, gvk, obj)
+			r.contests.SetWriter(uid, a.Writer)
+			log.Info("another writer keeps removing the rollout state; storing it again backs off", "writer", a.Writer, "removals", a.Repairs)
+			sc.Eventf(corev1.EventTypeWarning, eventStateContested, "The rollout state Courier stores on the workload keeps being removed (by %s); it is stored again in %s",
+				writerOr(a.Writer), a.Wait.Round(time.Millisecond))
+		}
+		if !a.Write {
+			return reconciler.Waiting(a.Wait, eventStateContested, "the rollout state keeps being removed by %s; stored again in %s", writerOr(a.Writer), a.Wait.Round(time.Millisecond))
+		}
+	}
+	if err := applyRecord(ctx, sc.Client, gvk, obj, d.Next); err != nil {
+		return fmt.Errorf("applying rollout state (%s): %w", d.Action, err)
+	}
+	r.recorded.Store(uid, struct{}{})
+	if contested {
+		r.contests.Repaired(uid)
+	}
+	return nil
+}
+
+// otherWriter names who else last wrote the workload, from its managedFields (read
+// live: the cache strips them).
+func otherWriter(ctx context.Context, reader client.Reader, gvk schema.GroupVersionKind, obj client.Object) string {
+	live := &unstructured.Unstructured{}
+	live.SetGroupVersionKind(gvk)
+	if err := reader.Get(ctx, client.ObjectKeyFromObject(obj), live); err != nil {
+		return ""
+	}
+	return reconciler.LastOtherWriter(live, FieldManager)
+}
+
+func writerOr(w string) string {
+	if w == "" {
+		return "another writer"
+	}
+	return w
 }
 
 // report turns a decision into events, metrics, logs and the reconcile outcome.

@@ -3,8 +3,10 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -110,10 +112,78 @@ func (w *childWork[T, C]) repair(ctx context.Context, ref childRef, d C, live C)
 		}
 		w.s.Log.V(1).Info("child differs from its desired state", "child", ref.key.String(), "kind", ref.gvk.Kind, "field", field)
 	}
-	if w.step.cs.Exact {
-		return w.replace(ctx, ref, d, live)
+	contested := w.foreignEdit(ref, d, live)
+	if contested {
+		a := w.s.contests.Admit(ref, live.GetResourceVersion())
+		if a.Started {
+			w.s.metrics.contest(w.s.controller, w.step.cs.Name)
+			a.Writer = w.otherWriter(ctx, ref, d)
+			w.s.contests.SetWriter(ref, a.Writer)
+			w.s.Log.Info("another writer keeps rewriting a child; its repairs back off", "child", ref.key.String(), "kind", ref.gvk.Kind,
+				"writer", a.Writer, "repairs", a.Repairs, "window", ContestWindow)
+		}
+		if !a.Write {
+			writer := a.Writer
+			if writer == "" {
+				writer = "another writer"
+			}
+			return ChildOutcome{Kind: ref.gvk, Key: ref.key, Action: ChildContested, Reason: ReasonContested, RetryAfter: a.Wait,
+				Message: fmt.Sprintf("%s %s is rewritten by %s (%d repairs within %s); repaired again in %s, or once it is left alone for %s",
+					ref.gvk.Kind, ref.key, writer, a.Repairs, ContestWindow, a.Wait.Round(time.Millisecond), ContestQuiet)}
+		}
 	}
-	return w.apply(ctx, ref, d, true, ChildUpdated)
+	var o ChildOutcome
+	if w.step.cs.Exact {
+		o = w.replace(ctx, ref, d, live)
+	} else {
+		o = w.apply(ctx, ref, d, true, ChildUpdated)
+	}
+	if contested && o.Action == ChildUpdated {
+		w.s.contests.Repaired(ref)
+	}
+	return o
+}
+
+// foreignEdit reports whether live differs from the desired state because someone
+// else wrote it: its hash is still the one of the desired state (so the desired
+// state did not change) and it is not at the version our own last write left. Only
+// then does a repair count towards a contest; without a HashAnnotation, or after a
+// restart (no memory of our writes), it cannot be told and never does.
+func (w *childWork[T, C]) foreignEdit(ref childRef, d, live C) bool {
+	h := w.step.cs.HashAnnotation
+	return w.s.contests != nil && h != "" && d.GetAnnotations()[h] == live.GetAnnotations()[h] &&
+		w.s.children.wroteBefore(ref) && !w.s.children.ours(ref, live.GetResourceVersion())
+}
+
+// otherWriter names who else last wrote the child (LastOtherWriter), reading it
+// live: caches may strip managedFields.
+func (w *childWork[T, C]) otherWriter(ctx context.Context, ref childRef, d C) string {
+	live, err := w.get(ctx, ref, d)
+	if err != nil {
+		return ""
+	}
+	return LastOtherWriter(live, w.step.fieldOwner(w.s))
+}
+
+// LastOtherWriter names the field manager that last wrote obj besides owner, from
+// its managedFields, e.g. "kubectl-edit (Update)"; "" when there is none (or obj
+// came from a cache that strips managedFields).
+func LastOtherWriter(obj client.Object, owner string) string {
+	var latest metav1.ManagedFieldsEntry
+	for _, mf := range obj.GetManagedFields() {
+		if mf.Manager == owner || mf.Subresource != "" {
+			continue
+		}
+		// Times have a resolution of a second: on a tie the later entry (a manager
+		// that started writing later) wins.
+		if latest.Manager == "" || mf.Time != nil && (latest.Time == nil || !mf.Time.Before(latest.Time)) {
+			latest = mf
+		}
+	}
+	if latest.Manager == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s (%s)", latest.Manager, latest.Operation)
 }
 
 func (w *childWork[T, C]) matches(d, live C) bool {

@@ -114,6 +114,17 @@ func (c *childMemos) ours(ref childRef, rv string) bool {
 	return c.m[ref].rv == rv
 }
 
+// wroteBefore reports whether this reconciler wrote ref (and remembers the version
+// its write left).
+func (c *childMemos) wroteBefore(ref childRef) bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[ref].rv != ""
+}
+
 // forget drops ref (pruned, or gone).
 func (c *childMemos) forget(ref childRef) {
 	if c == nil {

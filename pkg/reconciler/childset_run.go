@@ -157,6 +157,13 @@ func (c *ChildSetStep[T, C]) judge(s *State[T], report ChildReport) error {
 	if len(retry) > 0 {
 		return fmt.Errorf("%d of %d children of %s failed: %s", len(retry), len(report.Outcomes), c.cs.Name, summarize(retry))
 	}
+	if contested := report.Contested(); len(contested) > 0 {
+		after := contested[0].RetryAfter
+		for _, o := range contested[1:] {
+			after = min(after, o.RetryAfter)
+		}
+		return Waiting(after, ReasonChildContested, "%d of %d children are rewritten by other writers: %s", len(contested), report.Desired, summarize(contested))
+	}
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 //   - <namespace>_reconcile_outcomes_total{controller,step,outcome}
 //   - <namespace>_child_operations_total{controller,step,verb,result}
 //   - <namespace>_reconcile_not_ready_total{controller,reason}
+//   - <namespace>_child_contests_total{controller,step}
 //
 // Create them once per process, register Collectors with a registry (for a
 // controller-runtime manager, sigs.k8s.io/controller-runtime/pkg/metrics.Registry)
@@ -23,6 +24,7 @@ type Metrics struct {
 	stepOutcomes    *prometheus.CounterVec
 	childOperations *prometheus.CounterVec
 	notReadyFacts   *prometheus.CounterVec
+	contests        *prometheus.CounterVec
 }
 
 // NewMetrics returns the metrics named under namespace (a Prometheus metric name
@@ -43,6 +45,10 @@ func NewMetrics(namespace string) *Metrics {
 			Help: "Writes made by ChildSet steps, by verb (create, apply, update, delete, orphan; get for failed reads) " +
 				"and result (success, error, conflict; exists for a create that found the name taken).",
 		}, []string{"controller", "step", "verb", "result"}),
+		contests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "child_contests_total",
+			Help: "Fights found over children: another writer rewrote one ContestThreshold times within ContestWindow, and its repairs now back off.",
+		}, []string{"controller", "step"}),
 		notReadyFacts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "reconcile_not_ready_total",
 			Help: "Reconciles that completed with a NotReady fact, by its reason (the only trace of it for primaries without Courier status).",
@@ -52,7 +58,7 @@ func NewMetrics(namespace string) *Metrics {
 
 // Collectors returns the metrics to register.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.stepDuration, m.stepOutcomes, m.childOperations, m.notReadyFacts}
+	return []prometheus.Collector{m.stepDuration, m.stepOutcomes, m.childOperations, m.notReadyFacts, m.contests}
 }
 
 func (m *Metrics) step(controller, step string, outcome Outcome, took time.Duration) {
@@ -66,6 +72,12 @@ func (m *Metrics) step(controller, step string, outcome Outcome, took time.Durat
 func (m *Metrics) child(controller, step, verb, result string) {
 	if m != nil {
 		m.childOperations.WithLabelValues(controller, step, verb, result).Inc()
+	}
+}
+
+func (m *Metrics) contest(controller, step string) {
+	if m != nil {
+		m.contests.WithLabelValues(controller, step).Inc()
 	}
 }
 

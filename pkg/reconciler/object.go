@@ -53,4 +53,7 @@ const (
 	// ReasonChildFailed is the NotReady reason recorded by a ChildSet when some
 	// children failed with a non-retryable error.
 	ReasonChildFailed = "ChildFailed"
+	// ReasonChildContested is the reason a ChildSet waits with when other writers
+	// keep rewriting some children (see Contests).
+	ReasonChildContested = "ChildContested"
 )

@@ -31,6 +31,8 @@ type primaryReconciler[T client.Object] struct {
 	// children remembers this reconciler's last write of each child (see
 	// childMemos).
 	children childMemos
+	// contests remember children other writers keep rewriting (see Contests).
+	contests Contests
 }
 
 // Reconcile runs one reconcile of the primary named by req: get, run the steps,
@@ -67,6 +69,7 @@ func (r *primaryReconciler[T]) Reconcile(ctx context.Context, req reconcile.Requ
 		recorder:   r.deps.Recorder,
 		metrics:    r.metrics,
 		children:   &r.children,
+		contests:   &r.contests,
 	}
 
 	stepErr := r.steps.Reconcile(ctx, s)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -58,6 +59,9 @@ const (
 	ChildConflict ChildAction = "Conflict"
 	// ChildFailed: a read or write for this child failed (see Err).
 	ChildFailed ChildAction = "Failed"
+	// ChildContested: another writer keeps rewriting this child; its repair waits
+	// (see Contests and ChildOutcome.RetryAfter).
+	ChildContested ChildAction = "Contested"
 )
 
 // Reasons set on ChildOutcome.
@@ -67,6 +71,8 @@ const (
 	// ReasonFieldConflict: adopting failed because another field manager owns a field
 	// with a different value.
 	ReasonFieldConflict = "FieldConflict"
+	// ReasonContested: another writer keeps rewriting the child.
+	ReasonContested = "Contested"
 )
 
 // ChildOutcome is the outcome for one child.
@@ -79,6 +85,8 @@ type ChildOutcome struct {
 	Err     error
 	Reason  string
 	Message string
+	// RetryAfter is when a Contested child's repair is due.
+	RetryAfter time.Duration
 }
 
 // ChildReport is the outcome of one ChildSet step in one reconcile, in a stable
@@ -106,6 +114,9 @@ func (r ChildReport) Failed() []ChildOutcome { return r.filter(ChildFailed) }
 
 // Conflicts returns the children in conflict with objects not owned, in stable order.
 func (r ChildReport) Conflicts() []ChildOutcome { return r.filter(ChildConflict) }
+
+// Contested returns the children other writers keep rewriting, in stable order.
+func (r ChildReport) Contested() []ChildOutcome { return r.filter(ChildContested) }
 
 // Synced returns how many desired children are in line with the desired state
 // (created, updated or unchanged).

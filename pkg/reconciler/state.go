@@ -31,6 +31,7 @@ type State[T client.Object] struct {
 	recorder   events.EventRecorder
 	metrics    *Metrics
 	children   *childMemos // nil outside a reconciler: nothing remembered
+	contests   *Contests   // nil outside a reconciler: no fight is noticed
 
 	mu       sync.Mutex
 	notReady *fact

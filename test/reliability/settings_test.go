@@ -21,6 +21,8 @@ type settings struct {
 	Restarts int
 	// WriterSeconds is how long the concurrent writer runs.
 	WriterSeconds int
+	// FightSeconds is how long the writer that rewrites one copy at 10 edits/s runs.
+	FightSeconds int
 }
 
 var (
@@ -36,6 +38,7 @@ func loadSettings() settings {
 	s.Fanout = pick(*flagFanout, "RELIABILITY_FANOUT", 40, 250, s.Soak)
 	s.Restarts = pick(*flagRestarts, "RELIABILITY_RESTARTS", 3, 20, s.Soak)
 	s.WriterSeconds = pick(0, "RELIABILITY_WRITER_SECONDS", 6, 60, s.Soak)
+	s.FightSeconds = pick(0, "RELIABILITY_FIGHT_SECONDS", 20, 60, s.Soak)
 	return s
 }
 

@@ -1,0 +1,92 @@
+package reconciler
+
+import (
+	"testing"
+	"time"
+)
+
+// TestContestsBackOffAndRecover drives Contests with a fake clock through a fight:
+// a writer that rewrites an object every 100 ms for a minute gets a bounded number
+// of repairs, and the object is repaired at once when the writer has been quiet for
+// ContestQuiet.
+func TestContestsBackOffAndRecover(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	c := &Contests{now: func() time.Time { return now }}
+	version := 0
+	edit := func() string { version++; return string(rune('a' + version%26)) }
+	writes, started := 0, 0
+	for range 600 { // 60 s of edits, one every 100 ms
+		a := c.Admit("child", edit())
+		if a.Started {
+			started++
+		}
+		if a.Write {
+			writes++
+			c.Repaired("child")
+		} else if a.Wait <= 0 || a.Wait > ContestCap {
+			t.Fatalf("wait %s out of bounds", a.Wait)
+		}
+		now = now.Add(100 * time.Millisecond)
+	}
+	// ContestThreshold at once, then after 1, 2, 4, 8, 16 s (31 s), then 32 s more
+	// would pass 60 s: 3 + 5 = 8.
+	if writes != 8 || started != 1 {
+		t.Fatalf("%d repairs (%d fights started) for 600 edits in 60 s, want 8 (and 1)", writes, started)
+	}
+	// The writer stops: the next repair waits no longer than ContestQuiet.
+	last := edit()
+	a := c.Admit("child", last)
+	for a.Wait > 0 && !a.Write {
+		if a.Wait > ContestQuiet {
+			t.Fatalf("after the writer stopped, a repair waits %s (> %s)", a.Wait, ContestQuiet)
+		}
+		now = now.Add(a.Wait)
+		a = c.Admit("child", last)
+	}
+	if !a.Write || a.Contested {
+		t.Fatalf("after a quiet spell: %+v, want a repair and the fight forgotten", a)
+	}
+	c.Repaired("child")
+	// The fight is over: the next edits are repaired at once again.
+	now = now.Add(ContestWindow)
+	if a := c.Admit("child", edit()); !a.Write || a.Contested {
+		t.Fatalf("a fresh edit after the fight: %+v", a)
+	}
+}
+
+func TestContestsBookkeeping(t *testing.T) {
+	now := time.Unix(0, 0)
+	c := &Contests{now: func() time.Time { return now }}
+	for range ContestThreshold {
+		c.Admit("k", "v")
+		c.Repaired("k")
+	}
+	a := c.Admit("k", "v")
+	if !a.Started || a.Write || a.Repairs != ContestThreshold {
+		t.Fatalf("fight not found: %+v", a)
+	}
+	c.SetWriter("k", "kubectl-edit (Update)")
+	c.SetWriter("unknown", "ignored")
+	if a := c.Admit("k", "v"); a.Writer != "kubectl-edit (Update)" {
+		t.Fatalf("writer = %q", a.Writer)
+	}
+	c.Forget("k")
+	if a := c.Admit("k", "v"); !a.Write || a.Contested {
+		t.Fatalf("forgotten key still contested: %+v", a)
+	}
+	// Bounded memory: past maxContests the quietest half goes.
+	for i := range maxContests + 1 {
+		c.Repaired(i)
+		now = now.Add(time.Millisecond)
+	}
+	if len(c.m) > maxContests {
+		t.Fatalf("%d contests remembered", len(c.m))
+	}
+	if backoff(1) != ContestBase || backoff(30) != ContestCap {
+		t.Fatal("backoff out of its bounds")
+	}
+	var real Contests
+	if a := real.Admit("x", "v"); !a.Write {
+		t.Fatal("the zero Contests does not admit")
+	}
+}
