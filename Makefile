@@ -65,7 +65,7 @@ test-localcluster: ## Start the full local cluster (apiserver, kcm, scheduler, k
 	E2E=1 go test -timeout 20m ./hack/localcluster/ -count=1 -v
 
 .PHONY: test-soak
-test-soak: ## Reliability soak: 25 crash cycles on 250-namespace fan-outs, 20 restarts, a 60 s concurrent writer.
+test-soak: ## Reliability soak: 25 crash cycles on 250-namespace fan-outs, 20 restarts, 60 s writers, 51 link faults.
 	RELIABILITY_SOAK=1 KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -timeout 3h -count=1 -v ./test/reliability/...
 
 BENCH_SCALE ?= full

@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/courier-operator/courier/controllers/rollout"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -15,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	"github.com/courier-operator/courier/controllers/rollout"
 )
 
 // templateCounter counts the pod-template changes of one workload by watching it

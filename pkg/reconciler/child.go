@@ -135,6 +135,9 @@ func (w *childWork[T, C]) repair(ctx context.Context, ref childRef, d C, live C)
 	var o ChildOutcome
 	if w.step.cs.Exact {
 		o = w.replace(ctx, ref, d, live)
+		if o.Action == ChildFailed && apierrors.IsConflict(o.Err) {
+			o = w.replaceFresh(ctx, ref, d)
+		}
 	} else {
 		o = w.apply(ctx, ref, d, true, ChildUpdated)
 	}
@@ -142,6 +145,26 @@ func (w *childWork[T, C]) repair(ctx context.Context, ref childRef, d C, live C)
 		w.s.contests.Repaired(ref)
 	}
 	return o
+}
+
+// replaceFresh is the second try of a replace that met a newer version than the
+// listed one: the list came from a cache that is behind (a watch broke and has not
+// listed again yet). It reads the child live and writes once more, if still due,
+// instead of failing and retrying from the same stale cache until it catches up.
+func (w *childWork[T, C]) replaceFresh(ctx context.Context, ref childRef, d C) ChildOutcome {
+	fresh, err := w.get(ctx, ref, d)
+	if err != nil {
+		// Deleted meanwhile (the next reconcile creates it), or unreadable.
+		w.metric("get", "error")
+		return failed(ref, err)
+	}
+	if !hasLabels(fresh, w.labels) {
+		return w.conflict(ctx, ref, d, fresh)
+	}
+	if w.matches(d, fresh) && exactCheck(d, fresh) {
+		return ChildOutcome{Kind: ref.gvk, Key: ref.key, Action: ChildUnchanged}
+	}
+	return w.replace(ctx, ref, d, fresh)
 }
 
 // foreignEdit reports whether live differs from the desired state because someone

@@ -115,7 +115,7 @@ func TestDefaultMatchesTyped(t *testing.T) {
 		Manager: "kube-controller-manager", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status",
 		FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:status":{"f:replicas":{}}}`)},
 	}}
-	if !(mismatch(desired, live, "courier") == "") {
+	if mismatch(desired, live, "courier") != "" {
 		t.Fatal("defaulted live object does not match its desired state")
 	}
 	drift := live.DeepCopy()
@@ -131,13 +131,13 @@ func TestDefaultMatchesTyped(t *testing.T) {
 		t.Fatal("a field applied before and no longer desired was not noticed")
 	}
 	// The same field owned by another manager is none of our business.
-	if !(mismatch(desired, prev, "someone-else") == "") {
+	if mismatch(desired, prev, "someone-else") != "" {
 		t.Fatal("fields of other managers must not matter")
 	}
 	// Unstructured desired and live work the same.
 	du, _ := toUnstructuredMap(desired)
 	lu, _ := toUnstructuredMap(live)
-	if !(mismatch(&unstructured.Unstructured{Object: du}, &unstructured.Unstructured{Object: lu}, "courier") == "") {
+	if mismatch(&unstructured.Unstructured{Object: du}, &unstructured.Unstructured{Object: lu}, "courier") != "" {
 		t.Fatal("unstructured compare differs from typed")
 	}
 }

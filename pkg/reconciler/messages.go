@@ -59,7 +59,7 @@ func BoundedList(items []string, n int) string {
 			return Bound(it, max(n-len(more), 0)) + more
 		}
 		// The previous item was only written because this suffix fits after it.
-		b.WriteString(fmt.Sprintf(" and %d more", len(items)-i))
+		fmt.Fprintf(&b, " and %d more", len(items)-i)
 		return b.String()
 	}
 	return b.String()

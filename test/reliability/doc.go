@@ -5,7 +5,11 @@
 //     own ServiceAccount with exactly the RBAC in config/rbac) is SIGKILLed at
 //     random points of a fan-out, a source update and a deletion; the API server is
 //     restarted under it; a concurrent writer fights it; two replicas hand over
-//     leadership; it is restarted many times with unchanged inputs;
+//     leadership; it is restarted many times with unchanged inputs; another writer
+//     keeps rewriting a copy; the link to the API server fails (faults_test.go:
+//     latency, resets, a blackhole, a half-open link, 429/5xx bursts, cut lists,
+//     expired watches, etcd compaction) through an embedded toxiproxy and an HTTP
+//     fault proxy (faultproxy_test.go);
 //   - bad input: a table of invalid and hostile specs and objects, each rejected
 //     with a field-specific message or condition and no side effect;
 //   - security: the consent matrix, least-privilege RBAC, and a scan of everything

@@ -20,12 +20,15 @@ var figures struct {
 	writerEdits    atomic.Int64 // edits the concurrent writer made
 	leakScanBytes  atomic.Int64 // bytes of logs, events, metrics and status scanned
 	copiesVerified atomic.Int64 // copies checked byte for byte
+	faults         atomic.Int64 // faults injected between the manager and the API server
+	faultReport    string       // what the fault suite measured
 }
 
 // reportFigures prints the figures and writes them to bin/reliability-report.txt.
 func reportFigures() {
 	lines := []string{
-		fmt.Sprintf("settings: soak=%v kills=%d fanout=%d restarts=%d writer=%ds", cfgs.Soak, cfgs.Kills, cfgs.Fanout, cfgs.Restarts, cfgs.WriterSeconds),
+		fmt.Sprintf("settings: soak=%v kills=%d fanout=%d restarts=%d writer=%ds fight=%ds fault rounds=%d fault targets=%d blackhole=%ds",
+			cfgs.Soak, cfgs.Kills, cfgs.Fanout, cfgs.Restarts, cfgs.WriterSeconds, cfgs.FightSeconds, cfgs.FaultRounds, cfgs.FaultTargets, cfgs.BlackholeSeconds),
 		fmt.Sprintf("kill points survived (SIGKILL mid fan-out/update/delete): %d (%d landed after the operation finished)", figures.killPoints.Load(), figures.lateKills.Load()),
 		fmt.Sprintf("manager restarts: %d", figures.restarts.Load()),
 		fmt.Sprintf("API server restarts: %d", figures.apiRestarts.Load()),
@@ -35,6 +38,7 @@ func reportFigures() {
 		fmt.Sprintf("concurrent writer edits: %d", figures.writerEdits.Load()),
 		fmt.Sprintf("copies verified byte for byte: %d", figures.copiesVerified.Load()),
 		fmt.Sprintf("bytes scanned for Secret data: %d", figures.leakScanBytes.Load()),
+		fmt.Sprintf("faults between the manager and the API server: %s", figures.faultReport),
 	}
 	text := "reliability figures\n  " + strings.Join(lines, "\n  ") + "\n"
 	fmt.Fprint(os.Stdout, text)

@@ -43,13 +43,19 @@ var baseManagerArgs = []string{
 // startManager starts a Courier process as the manager ServiceAccount and waits
 // until it is ready.
 func startManager(extraArgs ...string) *manager {
+	return startManagerWith(managerKubeconfig, extraArgs...)
+}
+
+// startManagerWith is startManager with another kubeconfig (the fault suite's
+// route to the API server).
+func startManagerWith(kubeconfig string, extraArgs ...string) *manager {
 	managersMu.Lock()
 	procSeq++
 	name := fmt.Sprintf("courier-%02d", procSeq)
 	managersMu.Unlock()
 	m := &manager{name: name, logPath: filepath.Join(workDir, name+".log")}
 	p, err := managerproc.Start(managerproc.Options{
-		Binary: courierBin, Kubeconfig: managerKubeconfig, LogPath: m.logPath,
+		Binary: courierBin, Kubeconfig: kubeconfig, LogPath: m.logPath,
 		Args: append(append([]string(nil), baseManagerArgs...), extraArgs...),
 	})
 	Expect(err).NotTo(HaveOccurred())

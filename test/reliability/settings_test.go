@@ -23,6 +23,12 @@ type settings struct {
 	WriterSeconds int
 	// FightSeconds is how long the writer that rewrites one copy at 10 edits/s runs.
 	FightSeconds int
+	// FaultTargets is the number of target namespaces of the fault suite.
+	FaultTargets int
+	// FaultRounds is how many times the fault suite runs each short fault class.
+	FaultRounds int
+	// BlackholeSeconds is how long the link to the API server swallows everything.
+	BlackholeSeconds int
 }
 
 var (
@@ -39,6 +45,11 @@ func loadSettings() settings {
 	s.Restarts = pick(*flagRestarts, "RELIABILITY_RESTARTS", 3, 20, s.Soak)
 	s.WriterSeconds = pick(0, "RELIABILITY_WRITER_SECONDS", 6, 60, s.Soak)
 	s.FightSeconds = pick(0, "RELIABILITY_FIGHT_SECONDS", 20, 60, s.Soak)
+	// Seven short classes: 2 rounds make 14 faults (plus 2 long ones) in make test,
+	// 7 rounds make 51 in the soak.
+	s.FaultTargets = pick(0, "RELIABILITY_FAULT_TARGETS", 10, 50, s.Soak)
+	s.FaultRounds = pick(0, "RELIABILITY_FAULT_ROUNDS", 2, 7, s.Soak)
+	s.BlackholeSeconds = pick(0, "RELIABILITY_BLACKHOLE_SECONDS", 60, 60, s.Soak)
 	return s
 }
 

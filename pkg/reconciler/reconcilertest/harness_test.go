@@ -95,9 +95,13 @@ func gadgetObj() *gadget { return &gadget{ObjectMeta: metav1.ObjectMeta{Name: "g
 // recorder collects what the harness reports instead of failing the test.
 type recorder struct{ errs []string }
 
-func (r *recorder) Helper()                        {}
-func (r *recorder) Errorf(format string, a ...any) { r.errs = append(r.errs, fmt.Sprintf(format, a...)) }
-func (r *recorder) Fatalf(format string, a ...any) { r.errs = append(r.errs, "fatal: "+fmt.Sprintf(format, a...)) }
+func (r *recorder) Helper() {}
+func (r *recorder) Errorf(format string, a ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, a...))
+}
+func (r *recorder) Fatalf(format string, a ...any) {
+	r.errs = append(r.errs, "fatal: "+fmt.Sprintf(format, a...))
+}
 
 // TestHarnessPassesAMatchingCase and TestHarnessReportsEveryMismatch: the kit is
 // only as good as its failures, so each expectation is proven to fail when wrong.
