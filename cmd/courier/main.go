@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -22,11 +23,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	courierv1alpha1 "github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/controllers"
 	"github.com/courier-operator/courier/internal/authzpolicy"
+	"github.com/courier-operator/courier/internal/memrelease"
 	"github.com/courier-operator/courier/internal/metricsauth"
 	"github.com/courier-operator/courier/internal/version"
 )
@@ -59,6 +62,7 @@ type config struct {
 	gracefulShutdownTime time.Duration
 	installPolicy        bool
 	namespace            string
+	memoryRelease        time.Duration
 }
 
 func main() {
@@ -100,6 +104,9 @@ func main() {
 			"kustomize and the Helm chart install them declaratively (docs/security.md).")
 	flag.StringVar(&c.namespace, "namespace", os.Getenv("POD_NAMESPACE"),
 		"The namespace Courier runs in, where --install-admission-policy puts the parameter ConfigMap (default $POD_NAMESPACE).")
+	flag.DurationVar(&c.memoryRelease, "memory-release-interval", 30*time.Second,
+		"How often to check whether the live heap halved (thousands of copies deleted) and, if so, return the free heap "+
+			"to the kernel at once instead of keeping it resident (0 disables).")
 	showVersion := flag.Bool("version", false, "Print the version and exit.")
 	zapOpts := zap.Options{Development: false} // JSON, info level; --zap-log-level=debug for more
 	zapOpts.BindFlags(flag.CommandLine)
@@ -186,6 +193,11 @@ func run(c config) error {
 	}); err != nil {
 		return err
 	}
+	if c.memoryRelease > 0 {
+		if err := addMemoryReleaser(mgr, c.memoryRelease); err != nil {
+			return err
+		}
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding health check: %w", err)
 	}
@@ -218,6 +230,20 @@ func installAdmissionPolicy(mgr ctrl.Manager, namespace string) error {
 		return err
 	}
 	return mgr.Add(&authzpolicy.Installer{Client: c, Namespace: namespace, Log: ctrl.Log.WithName("admission-policy")})
+}
+
+// addMemoryReleaser adds the Runnable that returns free heap to the kernel after a
+// large shrink (docs/performance.md, scenario 8), with its metric.
+func addMemoryReleaser(mgr ctrl.Manager, interval time.Duration) error {
+	released := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "courier_memory_released_bytes_total",
+		Help: "Free heap returned to the kernel after the live heap halved.",
+	})
+	if err := ctrlmetrics.Registry.Register(released); err != nil {
+		return fmt.Errorf("registering the memory release metric: %w", err)
+	}
+	return mgr.Add(&memrelease.Releaser{Interval: interval, MinFree: 8 << 20, Released: released,
+		Log: ctrl.Log.WithName("memory")})
 }
 
 // cachesSynced is a readiness check that passes once every informer of c has

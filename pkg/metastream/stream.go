@@ -20,6 +20,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/courier-operator/courier/internal/shrinkmap"
 )
 
 // pageSize bounds what a LIST holds in memory at once: objects are delivered and
@@ -41,8 +43,9 @@ type stream struct {
 	err    error         // why the kind cannot be streamed (no such resource); set before synced closes
 
 	// keys are the objects that exist, as of the last event: only the run
-	// goroutine touches them.
-	keys map[types.NamespacedName]struct{}
+	// goroutine touches them. A shrinkmap, so a burst of objects created and
+	// deleted again does not leave its memory behind.
+	keys shrinkmap.Map[types.NamespacedName, struct{}]
 }
 
 // subscriber is one started source: its handler and its controller's queue.
@@ -53,7 +56,7 @@ type subscriber struct {
 }
 
 func newStream(h *Hub, gvk schema.GroupVersionKind) *stream {
-	return &stream{hub: h, gvk: gvk, synced: make(chan struct{}), keys: map[types.NamespacedName]struct{}{}}
+	return &stream{hub: h, gvk: gvk, synced: make(chan struct{})}
 }
 
 func (s *stream) subscribe(sub subscriber) {
@@ -90,7 +93,7 @@ func (s *stream) run(ctx context.Context) {
 			if first {
 				first = false
 				close(s.synced)
-				log.V(1).Info("stream synced", "objects", len(s.keys))
+				log.V(1).Info("stream synced", "objects", s.keys.Len())
 			}
 		}
 		next, err := s.watch(ctx, res, rv)
@@ -115,7 +118,7 @@ func (s *stream) run(ctx context.Context) {
 // missed) delivers a Generic event per object and a Delete event per object that is
 // gone.
 func (s *stream) list(ctx context.Context, res metadata.ResourceInterface, first bool) (string, error) {
-	seen := make(map[types.NamespacedName]struct{}, len(s.keys))
+	var seen shrinkmap.Map[types.NamespacedName, struct{}]
 	opts := metav1.ListOptions{Limit: pageSize}
 	for {
 		page, err := res.List(ctx, opts)
@@ -124,7 +127,7 @@ func (s *stream) list(ctx context.Context, res metadata.ResourceInterface, first
 		}
 		for i := range page.Items {
 			obj := &page.Items[i]
-			seen[keyOf(obj)] = struct{}{}
+			seen.Set(keyOf(obj), struct{}{})
 			if first {
 				s.deliver(obj, func(sub subscriber, o *metav1.PartialObjectMetadata) {
 					sub.handler.Create(sub.ctx, event.CreateEvent{Object: o}, sub.queue)
@@ -137,8 +140,8 @@ func (s *stream) list(ctx context.Context, res metadata.ResourceInterface, first
 		}
 		if page.Continue == "" {
 			if !first {
-				for k := range s.keys {
-					if _, ok := seen[k]; !ok {
+				for k := range s.keys.Keys {
+					if _, ok := seen.Get(k); !ok {
 						s.deliver(s.stub(k), func(sub subscriber, o *metav1.PartialObjectMetadata) {
 							sub.handler.Delete(sub.ctx, event.DeleteEvent{Object: o, DeleteStateUnknown: true}, sub.queue)
 						})
@@ -196,17 +199,17 @@ func (s *stream) apply(t watch.EventType, obj *metav1.PartialObjectMetadata) {
 	k := keyOf(obj)
 	switch t {
 	case watch.Added:
-		s.keys[k] = struct{}{}
+		s.keys.Set(k, struct{}{})
 		s.deliver(obj, func(sub subscriber, o *metav1.PartialObjectMetadata) {
 			sub.handler.Create(sub.ctx, event.CreateEvent{Object: o}, sub.queue)
 		})
 	case watch.Modified:
-		s.keys[k] = struct{}{}
+		s.keys.Set(k, struct{}{})
 		s.deliver(obj, func(sub subscriber, o *metav1.PartialObjectMetadata) {
 			sub.handler.Update(sub.ctx, event.UpdateEvent{ObjectOld: o, ObjectNew: o}, sub.queue)
 		})
 	case watch.Deleted:
-		delete(s.keys, k)
+		s.keys.Delete(k)
 		s.deliver(obj, func(sub subscriber, o *metav1.PartialObjectMetadata) {
 			sub.handler.Delete(sub.ctx, event.DeleteEvent{Object: o}, sub.queue)
 		})

@@ -6,6 +6,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/courier-operator/courier/internal/shrinkmap"
 )
 
 // creationTTL bounds how long a creation counts as pending: far longer than a cache
@@ -50,7 +52,7 @@ type childMemo struct {
 // maxChildMemos); an entry goes when the child is pruned.
 type childMemos struct {
 	mu sync.Mutex
-	m  map[childRef]childMemo
+	m  shrinkmap.Map[childRef, childMemo] // shrinks after a large prune
 }
 
 // pending reports whether ref was created less than creationTTL ago and not seen in
@@ -61,13 +63,13 @@ func (c *childMemos) pending(ref childRef) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m := c.m[ref]
+	m, _ := c.m.Get(ref)
 	if m.created.IsZero() {
 		return false
 	}
 	if time.Since(m.created) >= creationTTL {
 		m.created = time.Time{}
-		c.m[ref] = m
+		c.m.Set(ref, m)
 		return false
 	}
 	return true
@@ -81,14 +83,14 @@ func (c *childMemos) wrote(ref childRef, rv string, create bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= maxChildMemos {
-		c.m = map[childRef]childMemo{}
+	if c.m.Len() >= maxChildMemos {
+		c.m.Reset()
 	}
 	m := childMemo{rv: rv}
 	if create {
 		m.created = time.Now()
 	}
-	c.m[ref] = m
+	c.m.Set(ref, m)
 }
 
 // seen records that the cache shows ref: its creation is no longer pending.
@@ -98,9 +100,9 @@ func (c *childMemos) seen(ref childRef) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if m, ok := c.m[ref]; ok && !m.created.IsZero() {
+	if m, ok := c.m.Get(ref); ok && !m.created.IsZero() {
 		m.created = time.Time{}
-		c.m[ref] = m
+		c.m.Set(ref, m)
 	}
 }
 
@@ -111,7 +113,8 @@ func (c *childMemos) ours(ref childRef, rv string) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.m[ref].rv == rv
+	m, _ := c.m.Get(ref)
+	return m.rv == rv
 }
 
 // wroteBefore reports whether this reconciler wrote ref (and remembers the version
@@ -122,7 +125,8 @@ func (c *childMemos) wroteBefore(ref childRef) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.m[ref].rv != ""
+	m, _ := c.m.Get(ref)
+	return m.rv != ""
 }
 
 // forget drops ref (pruned, or gone).
@@ -132,5 +136,5 @@ func (c *childMemos) forget(ref childRef) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.m, ref)
+	c.m.Delete(ref)
 }

@@ -9,6 +9,9 @@ const (
 	// maxPeakRSS and maxSteadyRSS bound the manager's memory in scenario 4.
 	maxPeakRSS   = 96 << 20
 	maxSteadyRSS = 64 << 20
+	// maxChurnGrowth bounds how far steady RSS after scenario 8's churn may stay
+	// above the figure before the copies existed.
+	maxChurnGrowth = 10 << 20
 )
 
 // timeBudget checks a Courier/baseline ratio.

@@ -37,6 +37,11 @@ type Config struct {
 	// RSS is read.
 	MemorySettle time.Duration
 
+	// ChurnNamespaces × ChurnSources copies are made and deleted again in scenario
+	// 8, by ChurnPropagations ClusterPropagations (ChurnSources/ChurnPropagations
+	// sources each, every one to all ChurnNamespaces).
+	ChurnNamespaces, ChurnSources, ChurnPropagations int
+
 	// RolloutDeployments is the number of opted-in Deployments sharing one
 	// ConfigMap (scenario 6).
 	RolloutDeployments int
@@ -49,10 +54,13 @@ type Config struct {
 	// WorkDir, when set, keeps kubeconfigs and courier logs there instead of in a
 	// temporary directory removed at the end.
 	WorkDir string
+	// ProfileDir, when set, receives heap profiles of the manager at each memory
+	// snapshot of scenario 8 (go tool pprof -diff_base before.pb.gz after.pb.gz).
+	ProfileDir string
 	// CourierBinary, when set, is run instead of a fresh build of ./cmd/courier
 	// (for comparing a candidate change built elsewhere).
 	CourierBinary string
-	// Groups are the scenario groups to run (propagation, rollout, memory).
+	// Groups are the scenario groups to run (propagation, rollout, memory, churn).
 	Groups []string
 	// Rounds is how often the timed fan-out and update run, for Courier and for
 	// the baseline; the median round is reported, so one noisy run on a shared
@@ -66,6 +74,7 @@ func presets(scale string) (Config, error) {
 		FanoutNamespaces: 1000, NewNamespaces: 100, SteadyState: 2 * time.Minute,
 		MemorySecrets: 20000, MemoryConfigMaps: 10000, MemoryNamespaces: 200,
 		MemoryPropagations: 10, MemoryDeployments: 200, MemorySettle: 30 * time.Second,
+		ChurnNamespaces: 250, ChurnSources: 20, ChurnPropagations: 10,
 		RolloutDeployments: 500, CheckTimes: true, Rounds: 3,
 	}
 	switch scale {
@@ -77,6 +86,7 @@ func presets(scale string) (Config, error) {
 		small.FanoutNamespaces, small.NewNamespaces, small.SteadyState = 100, 10, 15*time.Second
 		small.MemorySecrets, small.MemoryConfigMaps, small.MemoryNamespaces = 2000, 1000, 20
 		small.MemoryDeployments, small.MemorySettle = 20, 5*time.Second
+		small.ChurnNamespaces, small.ChurnSources, small.ChurnPropagations = 50, 10, 5
 		small.RolloutDeployments = 50
 		small.CheckTimes = false
 		small.Rounds = 1
@@ -98,7 +108,8 @@ var (
 	flagParallelism = flag.Int("parallelism", 0, "baseline client parallelism (default 16, Courier's --child-parallelism)")
 	flagOut         = flag.String("report", "", "write the JSON report to this file as well (and the markdown next to it)")
 	flagWorkDir     = flag.String("workdir", "", "keep kubeconfigs and courier logs in this directory")
-	flagScenarios   = flag.String("scenarios", "propagation,rollout,memory", "scenario groups to run")
+	flagScenarios   = flag.String("scenarios", "propagation,rollout,memory,churn", "scenario groups to run")
+	flagProfileDir  = flag.String("profile-dir", "", "write heap profiles of scenario 8's manager here")
 	flagBinary      = flag.String("courier-binary", "", "run this courier binary instead of building ./cmd/courier")
 	flagCheckTimes  = flag.String("check-times", "", "true/false: enforce the time budgets (default: full mode only)")
 	flagRounds      = flag.Int("rounds", 0, "timed fan-out/update rounds, median reported (default 3; small 1)")
@@ -133,8 +144,11 @@ func LoadConfig() (Config, error) {
 	case "false":
 		c.CheckTimes = false
 	}
-	c.OutFile, c.WorkDir, c.CourierBinary = *flagOut, *flagWorkDir, *flagBinary
+	c.OutFile, c.WorkDir, c.CourierBinary, c.ProfileDir = *flagOut, *flagWorkDir, *flagBinary, *flagProfileDir
 	c.Groups = strings.Split(*flagScenarios, ",")
+	if c.ChurnSources%c.ChurnPropagations != 0 {
+		return c, fmt.Errorf("churn sources (%d) must be a multiple of the propagations (%d)", c.ChurnSources, c.ChurnPropagations)
+	}
 	if c.MemoryNamespaces%c.MemoryPropagations != 0 {
 		return c, fmt.Errorf("memory namespaces (%d) must be a multiple of the propagations (%d)", c.MemoryNamespaces, c.MemoryPropagations)
 	}

@@ -18,10 +18,12 @@ type courierRunner struct {
 	bin        string
 	kubeconfig string
 	logPath    string
+	// args are extra flags: diagnostics only (-profile-dir), never tuning.
+	args []string
 }
 
 func (r courierRunner) start(ctx context.Context) (*managerproc.Process, error) {
-	p, err := managerproc.Start(managerproc.Options{Binary: r.bin, Kubeconfig: r.kubeconfig, LogPath: r.logPath})
+	p, err := managerproc.Start(managerproc.Options{Binary: r.bin, Kubeconfig: r.kubeconfig, LogPath: r.logPath, Args: r.args})
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,7 @@ func Run(ctx context.Context, cfg Config, dir string, logf func(format string, a
 		{"propagation", x.propagation},
 		{"rollout", x.rollout},
 		{"memory", x.memory},
+		{"churn", x.churn},
 	}
 	for _, g := range groups {
 		if !slices.Contains(cfg.Groups, g.name) {
