@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/internal/firstn"
 	"github.com/courier-operator/courier/internal/glob"
 )
 
@@ -99,16 +100,11 @@ func Check(annotations map[string]string, namespace string, nsLabels map[string]
 
 // quoted lists entries for a message, quoted, at most five of them.
 func quoted(entries []string) string {
-	const most = 5
-	parts := make([]string, 0, most+1)
+	q := make([]string, len(entries))
 	for i, e := range entries {
-		if i == most {
-			parts = append(parts, fmt.Sprintf("and %d more", len(entries)-most))
-			break
-		}
-		parts = append(parts, strconv.Quote(e))
+		q[i] = strconv.Quote(e)
 	}
-	return strings.Join(parts, ", ")
+	return firstn.Join(q, 5, ", ")
 }
 
 func isAre(entries []string, one, many string) string {

@@ -3,12 +3,13 @@ package reconciler
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/courier-operator/courier/internal/firstn"
 )
 
 // ConflictAction says what a ChildSet does when an object with a desired child's
@@ -179,18 +180,15 @@ func resultOf(err error) string {
 
 // summarize names the first few children of a list and how many more there are.
 func summarize(os []ChildOutcome) string {
-	const max = 3
-	parts := make([]string, 0, max+1)
-	for i, o := range os {
-		if i == max {
-			parts = append(parts, fmt.Sprintf("and %d more", len(os)-max))
-			break
-		}
+	const most = 3
+	parts := make([]string, 0, most)
+	for _, o := range os[:min(most, len(os))] {
 		msg := o.Message
 		if msg == "" {
 			msg = o.Reason
 		}
 		parts = append(parts, fmt.Sprintf("%s (%s)", o.Key, msg))
 	}
-	return strings.Join(parts, "; ")
+	// Padded to len(os): Join shows the first most and counts the rest.
+	return firstn.Join(append(parts, make([]string, len(os)-len(parts))...), most, "; ")
 }
