@@ -24,16 +24,29 @@ import (
 // fails, and whose watches the test controls.
 func faultyStream(t *testing.T) (*Hub, chan *watch.FakeWatcher, *atomic.Int32, context.Context) {
 	t.Helper()
+	var lists atomic.Int32
+	hub, watches, ctx := controlledStream(t, func(fc *metadatafake.FakeMetadataClient) {
+		fc.PrependReactor("list", "secrets", func(k8stesting.Action) (bool, runtime.Object, error) {
+			if lists.Add(1) == 1 {
+				return true, nil, errors.New("connection refused")
+			}
+			return false, nil, nil
+		})
+	}, secret("a", "kept"))
+	return hub, watches, &lists, ctx
+}
+
+// controlledStream starts a Hub over a fake metadata client holding objs, whose
+// Secret watches the test drives (each new watch is sent on the channel); setup, if
+// not nil, adds reactors before the Hub starts.
+func controlledStream(t *testing.T, setup func(*metadatafake.FakeMetadataClient), objs ...runtime.Object) (*Hub, chan *watch.FakeWatcher, context.Context) {
+	t.Helper()
 	scheme := metadatafake.NewTestScheme()
 	metav1.AddMetaToScheme(scheme)
-	fc := metadatafake.NewSimpleMetadataClient(scheme, secret("a", "kept"))
-	var lists atomic.Int32
-	fc.PrependReactor("list", "secrets", func(k8stesting.Action) (bool, runtime.Object, error) {
-		if lists.Add(1) == 1 {
-			return true, nil, errors.New("connection refused")
-		}
-		return false, nil, nil
-	})
+	fc := metadatafake.NewSimpleMetadataClient(scheme, objs...)
+	if setup != nil {
+		setup(fc)
+	}
 	watches := make(chan *watch.FakeWatcher, 4)
 	fc.PrependWatchReactor("secrets", func(k8stesting.Action) (bool, watch.Interface, error) {
 		w := watch.NewFakeWithChanSize(8, false)
@@ -46,7 +59,7 @@ func faultyStream(t *testing.T) (*Hub, chan *watch.FakeWatcher, *atomic.Int32, c
 	ctx, cancel := context.WithCancel(t.Context())
 	t.Cleanup(cancel)
 	go func() { _ = hub.Start(ctx) }()
-	return hub, watches, &lists, ctx
+	return hub, watches, ctx
 }
 
 // TestStreamSurvivesFaults: a failed list is retried (nothing is delivered until

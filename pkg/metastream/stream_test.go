@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	metadatafake "k8s.io/client-go/metadata/fake"
-	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -81,21 +80,9 @@ func secret(ns, name string) *metav1.PartialObjectMetadata {
 // expires (410) a new list reports every listed object as Generic and every object
 // gone meanwhile as a Delete with DeleteStateUnknown.
 func TestRelistAfterExpiredWatch(t *testing.T) {
-	scheme := metadatafake.NewTestScheme()
-	metav1.AddMetaToScheme(scheme)
-	fc := metadatafake.NewSimpleMetadataClient(scheme, secret("a", "kept"), secret("a", "removed-while-away"))
-	watches := make(chan *watch.FakeWatcher, 4)
-	fc.PrependWatchReactor("secrets", func(k8stesting.Action) (bool, watch.Interface, error) {
-		w := watch.NewFakeWithChanSize(8, false)
-		watches <- w
-		return true, w, nil
-	})
-	mapper := meta.NewDefaultRESTMapper(nil)
-	mapper.Add(secretGVK, meta.RESTScopeNamespace)
-	hub := newHub(fc, mapper)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	go func() { _ = hub.Start(ctx) }()
+	var fc *metadatafake.FakeMetadataClient
+	hub, watches, ctx := controlledStream(t, func(c *metadatafake.FakeMetadataClient) { fc = c },
+		secret("a", "kept"), secret("a", "removed-while-away"))
 
 	rec := &recorder{}
 	src := hub.Source(secretGVK, rec)

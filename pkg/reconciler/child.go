@@ -101,6 +101,13 @@ func (w *childWork[T, C]) repair(ctx context.Context, ref childRef, d C, live C)
 		// live is what our last write left, for this same desired state (childMemos).
 		return unchanged
 	}
+	if w.s.children.behind(ref, live.GetResourceVersion(), w.hashOf(d)) {
+		// The list still shows the version our last write replaced, and that write
+		// was of this same desired state: the cache is behind us (a watch that
+		// broke, or lags). A replace from it could only meet a conflict; the event of
+		// our write, when it arrives, runs this reconcile again.
+		return unchanged
+	}
 	matches := w.matches(d, live)
 	if matches && (!w.step.cs.Exact || exactCheck(d, live)) {
 		return unchanged

@@ -32,7 +32,7 @@ func (w *childWork[T, C]) create(ctx context.Context, ref childRef, d C) (o Chil
 		return failed(ref, err), false
 	}
 	w.metric("create", "success")
-	w.s.children.wrote(ref, obj.GetResourceVersion(), true)
+	w.s.children.wrote(ref, obj.GetResourceVersion(), "", w.hashOf(d), true)
 	w.s.Log.V(1).Info("child created", "child", ref.key.String(), "kind", ref.gvk.Kind)
 	return ChildOutcome{Kind: ref.gvk, Key: ref.key, Action: ChildCreated}, false
 }
@@ -49,7 +49,7 @@ func (w *childWork[T, C]) replace(ctx context.Context, ref childRef, d C, live C
 		return failed(ref, err)
 	}
 	w.metric("update", "success")
-	w.s.children.wrote(ref, obj.GetResourceVersion(), false)
+	w.s.children.wrote(ref, obj.GetResourceVersion(), live.GetResourceVersion(), w.hashOf(d), false)
 	w.s.Log.V(1).Info("child replaced", "child", ref.key.String(), "kind", ref.gvk.Kind)
 	return ChildOutcome{Kind: ref.gvk, Key: ref.key, Action: ChildUpdated}
 }
@@ -106,28 +106,35 @@ func (w *childWork[T, C]) prune(ctx context.Context, ref childRef, l C) ChildOut
 		}
 		patch, _ := json.Marshal(map[string]any{"metadata": md})
 		err := w.s.Client.Patch(ctx, l, client.RawPatch(types.MergePatchType, patch), client.FieldOwner(w.step.fieldOwner(w.s)))
-		if err != nil && !apierrors.IsNotFound(err) {
-			w.metric("orphan", resultOf(err))
-			return failed(ref, err)
-		}
-		w.metric("orphan", "success")
-		w.s.Log.V(1).Info("child orphaned", "child", ref.key.String(), "kind", ref.gvk.Kind)
-		w.s.children.forget(ref)
-		return ChildOutcome{Kind: ref.gvk, Key: ref.key, Action: ChildOrphaned}
+		return w.pruned(ref, "orphan", "child orphaned", ChildOrphaned, err)
 	}
 	uid := l.GetUID()
 	opts := []client.DeleteOption{client.PropagationPolicy(metav1.DeletePropagationBackground)}
 	if uid != "" {
 		opts = append(opts, client.Preconditions{UID: &uid})
 	}
-	if err := w.s.Client.Delete(ctx, l, opts...); err != nil && !apierrors.IsNotFound(err) {
-		w.metric("delete", resultOf(err))
+	return w.pruned(ref, "delete", "child deleted", ChildDeleted, w.s.Client.Delete(ctx, l, opts...))
+}
+
+// pruned records the end of a prune write (verb) that returned err: a child already
+// gone counts as done.
+func (w *childWork[T, C]) pruned(ref childRef, verb, done string, action ChildAction, err error) ChildOutcome {
+	if err != nil && !apierrors.IsNotFound(err) {
+		w.metric(verb, resultOf(err))
 		return failed(ref, err)
 	}
-	w.metric("delete", "success")
-	w.s.Log.V(1).Info("child deleted", "child", ref.key.String(), "kind", ref.gvk.Kind)
+	w.metric(verb, "success")
+	w.s.Log.V(1).Info(done, "child", ref.key.String(), "kind", ref.gvk.Kind)
 	w.s.children.forget(ref)
-	return ChildOutcome{Kind: ref.gvk, Key: ref.key, Action: ChildDeleted}
+	return ChildOutcome{Kind: ref.gvk, Key: ref.key, Action: action}
+}
+
+// hashOf is d's HashAnnotation ("" without one).
+func (w *childWork[T, C]) hashOf(d C) string {
+	if h := w.step.cs.HashAnnotation; h != "" {
+		return d.GetAnnotations()[h]
+	}
+	return ""
 }
 
 func (w *childWork[T, C]) metric(verb, result string) {

@@ -33,6 +33,10 @@ type childMemo struct {
 	// rv is the resourceVersion the API server gave the child in answer to that
 	// write: the child as it is then, defaults and mutations included.
 	rv string
+	// over is the resourceVersion that write replaced ("" for a create), and hash
+	// the HashAnnotation it wrote: while a cache still shows over, it is behind
+	// our write (see behind).
+	over, hash string
 }
 
 // childMemos remember, per child, the reconciler's last write (Exact ChildSets with
@@ -75,9 +79,10 @@ func (c *childMemos) pending(ref childRef) bool {
 	return true
 }
 
-// wrote records a successful write of ref that left it at resourceVersion rv; a
-// create also marks the creation pending.
-func (c *childMemos) wrote(ref childRef, rv string, create bool) {
+// wrote records a successful write of ref that replaced resourceVersion over
+// ("" for a create) with rv, writing hash; a create also marks the creation
+// pending.
+func (c *childMemos) wrote(ref childRef, rv, over, hash string, create bool) {
 	if c == nil {
 		return
 	}
@@ -86,7 +91,7 @@ func (c *childMemos) wrote(ref childRef, rv string, create bool) {
 	if c.m.Len() >= maxChildMemos {
 		c.m.Reset()
 	}
-	m := childMemo{rv: rv}
+	m := childMemo{rv: rv, over: over, hash: hash}
 	if create {
 		m.created = time.Now()
 	}
@@ -115,6 +120,19 @@ func (c *childMemos) ours(ref childRef, rv string) bool {
 	defer c.mu.Unlock()
 	m, _ := c.m.Get(ref)
 	return m.rv == rv
+}
+
+// behind reports whether a listed child at resourceVersion rv is the version our
+// last write of ref replaced, and hash (the desired state's) what that write
+// wrote: the list is behind our write, not the child behind the desired state.
+func (c *childMemos) behind(ref childRef, rv, hash string) bool {
+	if c == nil || rv == "" || hash == "" {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m, _ := c.m.Get(ref)
+	return m.over == rv && m.hash == hash
 }
 
 // wroteBefore reports whether this reconciler wrote ref (and remembers the version

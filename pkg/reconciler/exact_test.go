@@ -543,3 +543,64 @@ func TestChildSetExactStaleCache(t *testing.T) {
 		t.Fatalf("after the live repair: %v %s, want the one conflicting Update", r.Err, env.Counter.Calls())
 	}
 }
+
+// TestChildSetExactCacheBehindOwnWrite: while the cache still shows the version our
+// last replace wrote over, for the same desired state, nothing is written (a replace
+// from it could only meet a conflict); once it shows anything else, repairs run.
+func TestChildSetExactCacheBehindOwnWrite(t *testing.T) {
+	ctx := context.Background()
+	const hashKey = "test.courier.dev/desired-hash"
+	var frozen *behindLister
+	cs := exactSet()
+	cs.HashAnnotation = hashKey
+	cs.Lister = func(s *reconciler.State[*Widget]) client.Reader {
+		if frozen != nil {
+			return *frozen
+		}
+		return s.Client
+	}
+	h := harness(controllerWith(cs))
+	env := h.NewEnv([]client.Object{withFinalizer(widget("w", map[string]string{"color": "blue"}, "a"))}, interceptor.Funcs{})
+	r, err := h.Controller().BuildWith(env.Deps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reconcileOnce := func(what string) rt.Calls {
+		t.Helper()
+		env.Counter.Reset()
+		if _, err := r.Reconcile(ctx, ctrlreconcile.Request{NamespacedName: wKey}); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return env.Counter.Calls().WritesOnly()
+	}
+	reconcileOnce("create")
+	// The cache stops here: it shows the child as created.
+	frozen = &behindLister{items: []corev1.ConfigMap{*getCM(t, env, "a")}}
+
+	w := &Widget{}
+	_ = env.Fake.Get(ctx, wKey, w)
+	w.Spec.Data = map[string]string{"color": "red"}
+	if err := env.Fake.Update(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if c := reconcileOnce("desired change"); c.Update != 1 {
+		t.Fatalf("desired change: %s, want one Update", c)
+	}
+	if c := reconcileOnce("cache behind our write"); c.Writes() != 0 {
+		t.Fatalf("cache behind our own write: %s, want no write (and no conflict)", c)
+	}
+
+	// Someone else writes over ours, and the cache shows that: repaired.
+	cm := getCM(t, env, "a")
+	cm.Data["color"] = "green"
+	if err := env.Fake.Update(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	frozen = &behindLister{items: []corev1.ConfigMap{*getCM(t, env, "a")}}
+	if c := reconcileOnce("foreign edit"); c.Update != 1 {
+		t.Fatalf("foreign edit: %s, want one repair", c)
+	}
+	if got := getCM(t, env, "a").Data["color"]; got != "red" {
+		t.Fatalf("color = %q after the repair", got)
+	}
+}
