@@ -400,7 +400,8 @@ var _ = Describe("a writer that keeps removing the rollout state", func() {
 			removals, seconds, writes.count(), time.Since(stopped).Round(10*time.Millisecond))
 		budget := int64(reconciler.ContestThreshold + bits.Len(uint(seconds)) + 2)
 		Expect(writes.count()).To(BeNumerically("<=", budget))
-		Expect(eventNotes(d)()).To(ContainElement(And(HavePrefix("RolloutStateContested:"), ContainSubstring("replacer (Update)"))))
+		// Events are sent asynchronously; the fight's is sent once, when it starts.
+		Eventually(eventNotes(d)).Should(ContainElement(And(HavePrefix("RolloutStateContested:"), ContainSubstring("replacer (Update)"))))
 	})
 })
 

@@ -14,7 +14,10 @@ import (
 // repair (ContestBase doubling up to ContestCap), or as soon as the other writer has
 // been quiet for ContestQuiet, whichever comes first. When the other writer stops,
 // the object converges within ContestQuiet; while it goes on, a repair costs at
-// most ContestThreshold + log2(duration/ContestBase) + 1 writes.
+// most ContestThreshold + log2(duration/ContestBase) + 1 writes, plus one per pause
+// of ContestQuiet: a fight is forgotten only after ContestWindow without a foreign
+// edit, so a writer that pauses (or a loaded API server that delays its edits) and
+// resumes meets the backoff it had reached, not ContestThreshold immediate repairs.
 const (
 	// ContestWindow is how far back repairs count towards a contest.
 	ContestWindow = time.Minute
@@ -86,6 +89,10 @@ func (c *Contests) Admit(key any, version string) Admission {
 		}
 	}
 	st.repairs = keep
+	if st.level > 0 && now.Sub(st.seenAt) >= ContestWindow {
+		// A window without a foreign edit: the fight is over, this edit is a new one.
+		*st = contest{}
+	}
 	a := Admission{Repairs: len(st.repairs), Writer: st.writer}
 	if st.level == 0 {
 		if len(st.repairs) < ContestThreshold {
@@ -100,8 +107,8 @@ func (c *Contests) Admit(key any, version string) Admission {
 		st.seen, st.seenAt = version, now
 	}
 	if quiet := now.Sub(st.seenAt); quiet >= ContestQuiet {
-		// The other writer stopped: repair, and forget the fight.
-		delete(c.m, key)
+		// The other writer stopped, or paused: repair now, at no higher level. The
+		// fight stays remembered until a window passes without a foreign edit.
 		a.Write, a.Contested = true, false
 		return a
 	}

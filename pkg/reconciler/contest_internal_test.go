@@ -44,13 +44,61 @@ func TestContestsBackOffAndRecover(t *testing.T) {
 		a = c.Admit("child", last)
 	}
 	if !a.Write || a.Contested {
-		t.Fatalf("after a quiet spell: %+v, want a repair and the fight forgotten", a)
+		t.Fatalf("after a quiet spell: %+v, want a repair", a)
 	}
 	c.Repaired("child")
-	// The fight is over: the next edits are repaired at once again.
+	// A window without edits ends the fight: the next edits are repaired at once again.
 	now = now.Add(ContestWindow)
 	if a := c.Admit("child", edit()); !a.Write || a.Contested {
 		t.Fatalf("a fresh edit after the fight: %+v", a)
+	}
+}
+
+// TestContestsPausingWriter: a writer that pauses for ContestQuiet between bursts
+// (or whose edits a loaded API server delays) costs one repair per pause on top of
+// the backoff, not a fresh fight of ContestThreshold immediate repairs each time.
+func TestContestsPausingWriter(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	c := &Contests{now: func() time.Time { return now }}
+	version := 0
+	writes, started := 0, 0
+	admit := func() Admission {
+		a := c.Admit("child", string(rune('a'+version%26)))
+		if a.Started {
+			started++
+		}
+		if a.Write {
+			writes++
+			c.Repaired("child")
+		}
+		return a
+	}
+	for burst := range 4 { // 4 bursts of 5 s of edits every 100 ms, 3 s apart
+		for range 50 {
+			version++
+			admit()
+			now = now.Add(100 * time.Millisecond)
+		}
+		if burst == 3 {
+			break
+		}
+		// In the pause the controller asks again until it repairs; then the object
+		// is its own write, and nothing is asked until the next edit.
+		repaired := false
+		for pause := now.Add(3 * time.Second); now.Before(pause); now = now.Add(100 * time.Millisecond) {
+			if !repaired {
+				repaired = admit().Write
+			}
+		}
+	}
+	// 3 at once, then the backoff over 26 s (1, 2, 4, 8 s: 4 more), and one
+	// repair in each of the 3 pauses: 10. Forgetting the fight in each pause
+	// would cost 3 immediate repairs per burst instead.
+	if writes > ContestThreshold+4+3 || started != 1 {
+		t.Fatalf("%d repairs (%d fights started) for 4 bursts with 3 pauses, want <= %d (and 1)", writes, started, ContestThreshold+4+3)
+	}
+	if writes < ContestThreshold+3 {
+		t.Fatalf("%d repairs: a pause of %s must be repaired", writes, ContestQuiet)
 	}
 }
 
