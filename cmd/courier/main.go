@@ -104,7 +104,7 @@ func main() {
 			"kustomize and the Helm chart install them declaratively (docs/security.md).")
 	flag.StringVar(&c.namespace, "namespace", os.Getenv("POD_NAMESPACE"),
 		"The namespace Courier runs in, where --install-admission-policy puts the parameter ConfigMap (default $POD_NAMESPACE).")
-	flag.DurationVar(&c.memoryRelease, "memory-release-interval", 30*time.Second,
+	flag.DurationVar(&c.memoryRelease, "memory-release-interval", memrelease.DefaultInterval,
 		"How often to check whether the live heap halved (thousands of copies deleted) and, if so, return the free heap "+
 			"to the kernel at once instead of keeping it resident (0 disables).")
 	showVersion := flag.Bool("version", false, "Print the version and exit.")
