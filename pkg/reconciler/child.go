@@ -3,6 +3,7 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -197,23 +198,26 @@ func (w *childWork[T, C]) otherWriter(ctx context.Context, ref childRef, d C) st
 
 // LastOtherWriter names the field manager that last wrote obj besides owner, from
 // its managedFields, e.g. "kubectl-edit (Update)"; "" when there is none (or obj
-// came from a cache that strips managedFields).
+// came from a cache that strips managedFields). Times have a resolution of a
+// second, and the API server orders the entries by operation, time and name, so
+// nothing tells apart managers that wrote in the same second: all of them are
+// named, "a (Update) or b (Update)", rather than a guess.
 func LastOtherWriter(obj client.Object, owner string) string {
-	var latest metav1.ManagedFieldsEntry
+	var latest []string
+	var at *metav1.Time
 	for _, mf := range obj.GetManagedFields() {
 		if mf.Manager == owner || mf.Subresource != "" {
 			continue
 		}
-		// Times have a resolution of a second: on a tie the later entry (a manager
-		// that started writing later) wins.
-		if latest.Manager == "" || mf.Time != nil && (latest.Time == nil || !mf.Time.Before(latest.Time)) {
-			latest = mf
+		name := fmt.Sprintf("%s (%s)", mf.Manager, mf.Operation)
+		switch {
+		case len(latest) == 0 || mf.Time != nil && (at == nil || mf.Time.After(at.Time)):
+			latest, at = []string{name}, mf.Time
+		case mf.Time.Equal(at):
+			latest = append(latest, name)
 		}
 	}
-	if latest.Manager == "" {
-		return ""
-	}
-	return fmt.Sprintf("%s (%s)", latest.Manager, latest.Operation)
+	return strings.Join(latest, " or ")
 }
 
 func (w *childWork[T, C]) matches(d, live C) bool {

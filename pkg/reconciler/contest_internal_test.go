@@ -3,6 +3,8 @@ package reconciler
 import (
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // TestContestsBackOffAndRecover drives Contests with a fake clock through a fight:
@@ -136,5 +138,42 @@ func TestContestsBookkeeping(t *testing.T) {
 	var real Contests
 	if a := real.Admit("x", "v"); !a.Write {
 		t.Fatal("the zero Contests does not admit")
+	}
+}
+
+// TestLastOtherWriter: the latest manager other than the owner is named; managers
+// that wrote in the same second (managedFields' resolution, and the API server
+// orders a tie by name) are all named instead of the alphabetically last one.
+func TestLastOtherWriter(t *testing.T) {
+	at := func(s int64) *metav1.Time { when := metav1.Unix(s, 0); return &when }
+	entry := func(manager string, op metav1.ManagedFieldsOperationType, when *metav1.Time, sub string) metav1.ManagedFieldsEntry {
+		return metav1.ManagedFieldsEntry{Manager: manager, Operation: op, Time: when, Subresource: sub}
+	}
+	for _, c := range []struct {
+		name    string
+		entries []metav1.ManagedFieldsEntry
+		want    string
+	}{
+		{"none", nil, ""},
+		{"only the owner", []metav1.ManagedFieldsEntry{entry("courier", metav1.ManagedFieldsOperationApply, at(5), "")}, ""},
+		{"the latest other", []metav1.ManagedFieldsEntry{
+			entry("courier", metav1.ManagedFieldsOperationApply, at(9), ""),
+			entry("creator", metav1.ManagedFieldsOperationUpdate, at(1), ""),
+			entry("kubectl-edit", metav1.ManagedFieldsOperationUpdate, at(5), ""),
+			entry("status-writer", metav1.ManagedFieldsOperationUpdate, at(7), "status"),
+		}, "kubectl-edit (Update)"},
+		{"no time is older than any", []metav1.ManagedFieldsEntry{
+			entry("untimed", metav1.ManagedFieldsOperationUpdate, nil, ""),
+			entry("timed", metav1.ManagedFieldsOperationApply, at(1), ""),
+		}, "timed (Apply)"},
+		{"the same second names both", []metav1.ManagedFieldsEntry{
+			entry("replacer", metav1.ManagedFieldsOperationUpdate, at(3), ""),
+			entry("rollout.test", metav1.ManagedFieldsOperationUpdate, at(3), ""),
+		}, "replacer (Update) or rollout.test (Update)"},
+	} {
+		obj := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{ManagedFields: c.entries}}
+		if got := LastOtherWriter(obj, "courier"); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
 	}
 }
