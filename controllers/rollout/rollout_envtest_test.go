@@ -60,6 +60,20 @@ var _ = Describe("rollout on change", func() {
 		DeferCleanup(func() { mgr.stop() })
 	})
 
+	// webOnAppConfig creates ConfigMap app-config and Deployment web reading it (as
+	// mutate leaves it), and waits until Courier tracks web.
+	webOnAppConfig := func(mutate ...func(*appsv1.Deployment)) (*corev1.ConfigMap, *appsv1.Deployment, *templateCounter) {
+		GinkgoHelper()
+		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
+		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
+		for _, m := range mutate {
+			m(d)
+		}
+		rolls := create(d)
+		tracked(d)
+		return cm, d, rolls
+	}
+
 	It("does not roll a workload when it opts in", func() {
 		createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
 		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
@@ -73,10 +87,7 @@ var _ = Describe("rollout on change", func() {
 	})
 
 	It("rolls exactly once when a referenced ConfigMap's data changes", func() {
-		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
-		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
-		rolls := create(d)
-		tracked(d)
+		cm, d, rolls := webOnAppConfig()
 
 		setConfigMapData(cm, "k", "v2")
 		rollsExactly(rolls, 1)
@@ -86,10 +97,7 @@ var _ = Describe("rollout on change", func() {
 	})
 
 	It("rolls nothing when only a label of a referenced ConfigMap changes", func() {
-		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
-		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
-		rolls := create(d)
-		tracked(d)
+		cm, d, rolls := webOnAppConfig()
 		hash := annotation(d, rollout.AnnotationAppliedHash)()
 
 		update(cm, func(c *corev1.ConfigMap) { c.Labels = map[string]string{"touched": "yes"} })
@@ -100,10 +108,7 @@ var _ = Describe("rollout on change", func() {
 	})
 
 	It("rolls once for two changes inside the window", func() {
-		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
-		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
-		rolls := create(d)
-		tracked(d)
+		cm, _, rolls := webOnAppConfig()
 
 		setConfigMapData(cm, "k", "v2")
 		setConfigMapData(cm, "k", "v3")
@@ -111,12 +116,9 @@ var _ = Describe("rollout on change", func() {
 	})
 
 	It("rolls nothing when an object the workload does not reference changes", func() {
-		createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
 		other := createConfigMap(ns, "other-config", map[string]string{"k": "v1"})
 		otherSecret := createSecret(ns, "other-secret", map[string]string{"k": "v1"})
-		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
-		rolls := create(d)
-		tracked(d)
+		_, _, rolls := webOnAppConfig()
 
 		setConfigMapData(other, "k", "v2")
 		setSecretData(otherSecret, "k", "v2")
@@ -124,15 +126,11 @@ var _ = Describe("rollout on change", func() {
 	})
 
 	It("rolls nothing when an excluded reference changes", func() {
-		createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
 		noisy := createConfigMap(ns, "noisy", map[string]string{"k": "v1"})
-		d := newDeployment(ns, "web", podSpec(func(s *corev1.PodSpec) {
-			envFromConfigMap("app-config")(s)
-			envFromConfigMap("noisy")(s)
-		}))
-		d.Annotations = map[string]string{rollout.AnnotationExcludeRefs: "configmap/noisy"}
-		rolls := create(d)
-		tracked(d)
+		_, _, rolls := webOnAppConfig(func(d *appsv1.Deployment) {
+			envFromConfigMap("noisy")(&d.Spec.Template.Spec)
+			d.Annotations = map[string]string{rollout.AnnotationExcludeRefs: "configmap/noisy"}
+		})
 
 		setConfigMapData(noisy, "k", "v2")
 		rollsExactly(rolls, 0)
@@ -201,11 +199,9 @@ var _ = Describe("rollout on change", func() {
 	)
 
 	It("holds changes while paused and rolls once when unpaused", func() {
-		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
-		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
-		d.Annotations = map[string]string{rollout.AnnotationPaused: "true"}
-		rolls := create(d)
-		tracked(d)
+		cm, d, rolls := webOnAppConfig(func(d *appsv1.Deployment) {
+			d.Annotations = map[string]string{rollout.AnnotationPaused: "true"}
+		})
 
 		setConfigMapData(cm, "k", "v2")
 		setConfigMapData(cm, "k", "v3")
@@ -217,10 +213,7 @@ var _ = Describe("rollout on change", func() {
 	})
 
 	It("rolls nothing when the manager restarts with unchanged inputs", func() {
-		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
-		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
-		rolls := create(d)
-		tracked(d)
+		cm, _, rolls := webOnAppConfig()
 		setConfigMapData(cm, "k", "v2")
 		rollsExactly(rolls, 1)
 
@@ -230,10 +223,7 @@ var _ = Describe("rollout on change", func() {
 	})
 
 	It("rolls exactly once for a change made while the manager was stopped", func() {
-		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
-		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
-		rolls := create(d)
-		tracked(d)
+		cm, _, rolls := webOnAppConfig()
 
 		mgr.stop()
 		setConfigMapData(cm, "k", "v2")
@@ -244,10 +234,7 @@ var _ = Describe("rollout on change", func() {
 	})
 
 	It("rolls exactly once when the manager restarts inside the window", func() {
-		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
-		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
-		rolls := create(d)
-		tracked(d)
+		cm, d, rolls := webOnAppConfig()
 
 		setConfigMapData(cm, "k", "v2")
 		Eventually(annotation(d, rollout.AnnotationPendingHash), eventually).ShouldNot(BeEmpty())
@@ -259,10 +246,7 @@ var _ = Describe("rollout on change", func() {
 	})
 
 	It("preserves another field manager's edits to the same workload", func() {
-		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
-		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
-		rolls := create(d)
-		tracked(d)
+		cm, d, rolls := webOnAppConfig()
 
 		// Another tool (a CD tool taking over the object the spec created) owns a
 		// template label, a template annotation and the replicas.
@@ -307,10 +291,7 @@ var _ = Describe("rollout on change", func() {
 	})
 
 	It("stops and leaves the workload as it is when the opt-in label is removed", func() {
-		cm := createConfigMap(ns, "app-config", map[string]string{"k": "v1"})
-		d := newDeployment(ns, "web", podSpec(envFromConfigMap("app-config")))
-		rolls := create(d)
-		tracked(d)
+		cm, d, rolls := webOnAppConfig()
 		hash := annotation(d, rollout.AnnotationAppliedHash)()
 
 		update(d, func(d *appsv1.Deployment) { delete(d.Labels, rollout.LabelOptIn) })

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -445,12 +446,7 @@ func schemaPaths(prefix string, s apiextensionsv1.JSONSchemaProps, units map[str
 		props = s.Items.Schema.Properties
 		sep = "[0]."
 	}
-	names := make([]string, 0, len(props))
-	for n := range props {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(props)) {
 		p := prefix + sep + n
 		out = append(out, p)
 		out = append(out, schemaPaths(p, props[n], units)...)

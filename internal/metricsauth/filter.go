@@ -5,8 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -174,12 +175,7 @@ func (g *gate) authorize(ctx context.Context, user *authenticationv1.UserInfo, v
 func accessKey(user *authenticationv1.UserInfo, verb, path string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%q %q %q %q %q", verb, path, user.Username, user.UID, strings.Join(user.Groups, "\x00"))
-	keys := make([]string, 0, len(user.Extra))
-	for k := range user.Extra {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(user.Extra)) {
 		fmt.Fprintf(&b, " %q=%q", k, strings.Join(user.Extra[k], "\x00"))
 	}
 	return b.String()

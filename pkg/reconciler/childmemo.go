@@ -111,41 +111,33 @@ func (c *childMemos) seen(ref childRef) {
 	}
 }
 
-// ours reports whether resourceVersion rv of ref is the result of our last write.
-func (c *childMemos) ours(ref childRef, rv string) bool {
-	if c == nil || rv == "" {
-		return false
+// memo returns what is remembered of ref: the zero memo when nothing is.
+func (c *childMemos) memo(ref childRef) childMemo {
+	if c == nil {
+		return childMemo{}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m, _ := c.m.Get(ref)
-	return m.rv == rv
+	return m
+}
+
+// ours reports whether resourceVersion rv of ref is the result of our last write.
+func (c *childMemos) ours(ref childRef, rv string) bool {
+	return rv != "" && c.memo(ref).rv == rv
 }
 
 // behind reports whether a listed child at resourceVersion rv is the version our
 // last write of ref replaced, and hash (the desired state's) what that write
 // wrote: the list is behind our write, not the child behind the desired state.
 func (c *childMemos) behind(ref childRef, rv, hash string) bool {
-	if c == nil || rv == "" || hash == "" {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	m, _ := c.m.Get(ref)
-	return m.over == rv && m.hash == hash
+	m := c.memo(ref)
+	return rv != "" && hash != "" && m.over == rv && m.hash == hash
 }
 
 // wroteBefore reports whether this reconciler wrote ref (and remembers the version
 // its write left).
-func (c *childMemos) wroteBefore(ref childRef) bool {
-	if c == nil {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	m, _ := c.m.Get(ref)
-	return m.rv != ""
-}
+func (c *childMemos) wroteBefore(ref childRef) bool { return c.memo(ref).rv != "" }
 
 // forget drops ref (pruned, or gone).
 func (c *childMemos) forget(ref childRef) {

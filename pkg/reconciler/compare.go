@@ -3,7 +3,8 @@ package reconciler
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -144,12 +145,7 @@ func mismatchPath(desired, live any, path string) string {
 			}
 			return path
 		}
-		keys := make([]string, 0, len(d))
-		for k := range d {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(d)) {
 			lv, present := l[k]
 			if !present {
 				if isEmpty(d[k]) {

@@ -17,20 +17,6 @@ import (
 // set: a cache that has not yet shown the reconciler's own status write.
 type staleReads struct{ primary *Widget }
 
-// staleReconciler builds h's reconciler over env, its reads of the primary served
-// from the returned staleReads while that holds a primary.
-func staleReconciler(t *testing.T, h rt.Harness[*Widget], env *rt.Env) (reconcile.Reconciler, *staleReads) {
-	t.Helper()
-	stale := &staleReads{}
-	deps := env.Deps()
-	deps.Client = interceptor.NewClient(env.Client, stale.funcs())
-	r, err := h.Controller().BuildWith(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r, stale
-}
-
 func (s *staleReads) funcs() interceptor.Funcs {
 	return interceptor.Funcs{Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 		if w, ok := obj.(*Widget); ok && s.primary != nil && key == wKey {
@@ -41,141 +27,145 @@ func (s *staleReads) funcs() interceptor.Funcs {
 	}}
 }
 
+// staleCase is h's reconciler over an Env whose reads of the primary are served
+// from stale while that holds a primary.
+type staleCase struct {
+	t     *testing.T
+	env   *rt.Env
+	r     reconcile.Reconciler
+	stale staleReads
+}
+
+func newStaleCase(t *testing.T, h rt.Harness[*Widget], objects []client.Object, funcs interceptor.Funcs) *staleCase {
+	t.Helper()
+	c := &staleCase{t: t, env: h.NewEnv(objects, funcs)}
+	deps := c.env.Deps()
+	deps.Client = interceptor.NewClient(c.env.Client, c.stale.funcs())
+	r, err := h.Controller().BuildWith(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.r = r
+	return c
+}
+
+// reconcile runs one reconcile of the primary and returns the writes it made; the
+// recorder holds its events only.
+func (c *staleCase) reconcile(name string) rt.Calls {
+	c.t.Helper()
+	c.env.Counter.Reset()
+	c.env.Recorder.Reset()
+	if _, err := c.r.Reconcile(context.Background(), reconcile.Request{NamespacedName: wKey}); err != nil {
+		c.t.Fatalf("%s: %v", name, err)
+	}
+	return c.env.Counter.Calls().WritesOnly()
+}
+
+// stored reads the primary as the API server has it.
+func (c *staleCase) stored() *Widget {
+	c.t.Helper()
+	w := &Widget{}
+	if err := c.env.Fake.Get(context.Background(), wKey, w); err != nil {
+		c.t.Fatal(err)
+	}
+	return w
+}
+
 // TestStaleCacheStatusWriteSkipped: a reconcile that starts from the primary as it
 // was before our own status write computes the same status again; it writes nothing
 // and emits no event. Once the cache shows any newer version the memo is forgotten,
 // so a status changed by someone else afterwards is repaired.
 func TestStaleCacheStatusWriteSkipped(t *testing.T) {
-	h := harness(controllerWith(configMapSet()))
-	env := h.NewEnv([]client.Object{withFinalizer(widget("w", blue, "a"))}, interceptor.Funcs{})
-	r, stale := staleReconciler(t, h, env)
-	run := func(name string) rt.Calls {
-		t.Helper()
-		env.Counter.Reset()
-		env.Recorder.Reset()
-		if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: wKey}); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		return env.Counter.Calls().WritesOnly()
-	}
-	before := &Widget{}
-	if err := env.Fake.Get(context.Background(), wKey, before); err != nil {
-		t.Fatal(err)
-	}
+	c := newStaleCase(t, harness(controllerWith(configMapSet())), []client.Object{withFinalizer(widget("w", blue, "a"))}, interceptor.Funcs{})
+	before := c.stored()
 
-	if c := run("first"); c != (rt.Calls{Apply: 1, StatusPatch: 1}) {
-		t.Fatalf("first reconcile: %s", c)
+	if w := c.reconcile("first"); w != (rt.Calls{Apply: 1, StatusPatch: 1}) {
+		t.Fatalf("first reconcile: %s", w)
 	}
-	if n := len(env.Recorder.Events()); n != 1 {
+	if n := len(c.env.Recorder.Events()); n != 1 {
 		t.Fatalf("first reconcile: %d events", n)
 	}
 
 	// The cache still shows the primary as it was before the status write, twice.
-	stale.primary = before
+	c.stale.primary = before
 	for _, name := range []string{"stale", "stale again"} {
-		if c := run(name); c.Writes() != 0 {
-			t.Fatalf("%s: redundant writes %s", name, c)
+		if w := c.reconcile(name); w.Writes() != 0 {
+			t.Fatalf("%s: redundant writes %s", name, w)
 		}
-		if ev := env.Recorder.Events(); len(ev) != 0 {
+		if ev := c.env.Recorder.Events(); len(ev) != 0 {
 			t.Fatalf("%s: redundant events %v", name, ev)
 		}
 	}
 
 	// The cache catches up: normal diff, nothing to write; the memo is gone.
-	stale.primary = nil
-	if c := run("caught up"); c.Writes() != 0 {
-		t.Fatalf("caught up: %s", c)
+	c.stale.primary = nil
+	if w := c.reconcile("caught up"); w.Writes() != 0 {
+		t.Fatalf("caught up: %s", w)
 	}
 
 	// Someone clears the status: repaired, with the event.
-	cur := &Widget{}
-	if err := env.Fake.Get(context.Background(), wKey, cur); err != nil {
-		t.Fatal(err)
-	}
+	cur := c.stored()
 	cur.Status = WidgetStatus{}
-	if err := env.Fake.Status().Update(context.Background(), cur); err != nil {
+	if err := c.env.Fake.Status().Update(context.Background(), cur); err != nil {
 		t.Fatal(err)
 	}
-	if c := run("repair"); c != (rt.Calls{StatusPatch: 1}) {
-		t.Fatalf("repair: %s", c)
+	if w := c.reconcile("repair"); w != (rt.Calls{StatusPatch: 1}) {
+		t.Fatalf("repair: %s", w)
 	}
-	if ev := env.Recorder.Events(); len(ev) != 1 {
+	if ev := c.env.Recorder.Events(); len(ev) != 1 {
 		t.Fatalf("repair: events %v", ev)
 	}
 
 	// The memo was forgotten on "caught up": the pre-write version is no longer
 	// recognised as ours, so reading it again is diffed normally and written.
-	stale.primary = before
-	if c := run("old version after the memo is gone"); c.StatusPatch != 1 {
-		t.Fatalf("old version: %s", c)
+	c.stale.primary = before
+	if w := c.reconcile("old version after the memo is gone"); w.StatusPatch != 1 {
+		t.Fatalf("old version: %s", w)
 	}
 }
 
 // TestStaleCacheDifferentStatusWritten: a stale read whose computed status differs
 // from what we last wrote is a real change and is written.
 func TestStaleCacheDifferentStatusWritten(t *testing.T) {
-	h := harness(controllerWith(configMapSet()))
-	env := h.NewEnv([]client.Object{withFinalizer(widget("w", blue, "a"))}, interceptor.Funcs{})
-	r, stale := staleReconciler(t, h, env)
-	before := &Widget{}
-	_ = env.Fake.Get(context.Background(), wKey, before)
-	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: wKey}); err != nil {
-		t.Fatal(err)
-	}
+	c := newStaleCase(t, harness(controllerWith(configMapSet())), []client.Object{withFinalizer(widget("w", blue, "a"))}, interceptor.Funcs{})
+	before := c.stored()
+	c.reconcile("first")
 	// Same stale version, but the child now conflicts: a different status.
-	if err := env.Fake.Delete(context.Background(), ownedCM("a", nil)); err != nil {
+	if err := c.env.Fake.Delete(context.Background(), ownedCM("a", nil)); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.Fake.Create(context.Background(), unmanagedCM("a", blue)); err != nil {
+	if err := c.env.Fake.Create(context.Background(), unmanagedCM("a", blue)); err != nil {
 		t.Fatal(err)
 	}
-	stale.primary = before
-	env.Counter.Reset()
-	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: wKey}); err != nil {
-		t.Fatal(err)
+	c.stale.primary = before
+	if w := c.reconcile("stale"); w.StatusPatch != 1 {
+		t.Fatalf("changed status not written: %s", w)
 	}
-	if c := env.Counter.Calls(); c.StatusPatch != 1 {
-		t.Fatalf("changed status not written: %s", c)
-	}
-	w := &Widget{}
-	_ = env.Fake.Get(context.Background(), wKey, w)
-	if c := meta.FindStatusCondition(w.Status.Conditions, reconciler.ConditionReady); c == nil || c.Reason != reconciler.ReasonChildConflict {
-		t.Fatalf("ready = %+v", c)
+	if cond := meta.FindStatusCondition(c.stored().Status.Conditions, reconciler.ConditionReady); cond == nil || cond.Reason != reconciler.ReasonChildConflict {
+		t.Fatalf("ready = %+v", cond)
 	}
 }
 
 // TestStatusMemoForgottenOnDelete: a primary that is gone drops its memo.
 func TestStatusMemoForgottenOnDelete(t *testing.T) {
-	h := harness(controllerWith(configMapSet()))
-	env := h.NewEnv([]client.Object{withFinalizer(widget("w", blue, "a"))}, interceptor.Funcs{})
-	r, stale := staleReconciler(t, h, env)
-	before := &Widget{}
-	_ = env.Fake.Get(context.Background(), wKey, before)
-	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: wKey}); err != nil {
-		t.Fatal(err)
-	}
-	cur := &Widget{}
-	_ = env.Fake.Get(context.Background(), wKey, cur)
+	c := newStaleCase(t, harness(controllerWith(configMapSet())), []client.Object{withFinalizer(widget("w", blue, "a"))}, interceptor.Funcs{})
+	before := c.stored()
+	c.reconcile("first")
+	cur := c.stored()
 	cur.Finalizers = nil
-	_ = env.Fake.Update(context.Background(), cur)
-	if err := env.Fake.Delete(context.Background(), cur); err != nil {
+	_ = c.env.Fake.Update(context.Background(), cur)
+	if err := c.env.Fake.Delete(context.Background(), cur); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: wKey}); err != nil {
-		t.Fatal(err)
-	}
+	c.reconcile("deleted")
 	// Recreated with the very same resourceVersion string (as a fake may do): not
 	// mistaken for a stale read of the old object.
-	if err := env.Fake.Create(context.Background(), withFinalizer(widget("w", blue, "a"))); err != nil {
+	if err := c.env.Fake.Create(context.Background(), withFinalizer(widget("w", blue, "a"))); err != nil {
 		t.Fatal(err)
 	}
-	stale.primary = before
-	env.Counter.Reset()
-	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: wKey}); err != nil {
-		t.Fatal(err)
-	}
-	if c := env.Counter.Calls(); c.StatusPatch != 1 {
-		t.Fatalf("after delete: %s", c)
+	c.stale.primary = before
+	if w := c.reconcile("recreated"); w.StatusPatch != 1 {
+		t.Fatalf("after delete: %s", w)
 	}
 }
 
@@ -196,28 +186,14 @@ func TestStaleCacheKeptFieldNotReverted(t *testing.T) {
 				}
 			})
 	})
-	env := h.NewEnv([]client.Object{withFinalizer(widget("w", blue, "a"))}, interceptor.Funcs{})
-	r, stale := staleReconciler(t, h, env)
-	before := &Widget{}
-	if err := env.Fake.Get(context.Background(), wKey, before); err != nil {
-		t.Fatal(err)
+	c := newStaleCase(t, h, []client.Object{withFinalizer(widget("w", blue, "a"))}, interceptor.Funcs{})
+	before := c.stored()
+	c.reconcile("first")
+	c.stale.primary = before // the cache has not shown the status write
+	if w := c.reconcile("stale"); w != (rt.Calls{}) {
+		t.Errorf("a reconcile from the stale primary wrote: %s", w)
 	}
-	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: wKey}); err != nil {
-		t.Fatal(err)
-	}
-	stale.primary = before // the cache has not shown the status write
-	env.Counter.Reset()
-	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: wKey}); err != nil {
-		t.Fatal(err)
-	}
-	if c := env.Counter.Calls().WritesOnly(); c != (rt.Calls{}) {
-		t.Errorf("a reconcile from the stale primary wrote: %s", c)
-	}
-	got := &Widget{}
-	if err := env.Fake.Get(context.Background(), wKey, got); err != nil {
-		t.Fatal(err)
-	}
-	if got.Status.LastWrite != 1 || got.Status.Synced != 1 {
+	if got := c.stored(); got.Status.LastWrite != 1 || got.Status.Synced != 1 {
 		t.Errorf("status = %+v, want lastWrite 1 and synced 1", got.Status)
 	}
 }
@@ -237,25 +213,16 @@ func TestStaleCacheAfterOwnFinalizerPatch(t *testing.T) {
 		}
 		return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
 	}}
-	h := harness(controllerWith(configMapSet()))
-	env := h.NewEnv([]client.Object{widget("w", blue, "a")}, funcs)
-	r, stale := staleReconciler(t, h, env)
-	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: wKey}); err != nil {
-		t.Fatal(err)
-	}
+	c := newStaleCase(t, harness(controllerWith(configMapSet())), []client.Object{widget("w", blue, "a")}, funcs)
+	c.reconcile("first")
 	if afterFinalizer == nil || len(afterFinalizer.Finalizers) == 0 || afterFinalizer.Status.Synced != 0 {
 		t.Fatalf("primary before the status write: %+v", afterFinalizer)
 	}
-	stale.primary = afterFinalizer
-	env.Counter.Reset()
-	env.Recorder.Reset()
-	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: wKey}); err != nil {
-		t.Fatal(err)
+	c.stale.primary = afterFinalizer
+	if w := c.reconcile("stale"); w != (rt.Calls{}) {
+		t.Errorf("a reconcile from the finalizer-patched primary wrote: %s", w)
 	}
-	if c := env.Counter.Calls().WritesOnly(); c != (rt.Calls{}) {
-		t.Errorf("a reconcile from the finalizer-patched primary wrote: %s", c)
-	}
-	if ev := env.Recorder.Events(); len(ev) != 0 {
+	if ev := c.env.Recorder.Events(); len(ev) != 0 {
 		t.Errorf("events repeated: %v", ev)
 	}
 }

@@ -3,8 +3,10 @@ package reliability
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -216,13 +218,8 @@ var _ = Describe("faults: the link between Courier and the API server fails", Or
 		goroutines1, heap1 := settle()
 		seen := managerRequestCodes(m)
 
-		names := make([]string, 0, len(converged))
-		for n := range converged {
-			names = append(names, n)
-		}
-		sort.Strings(names)
 		var b strings.Builder
-		for _, n := range names {
+		for _, n := range slices.Sorted(maps.Keys(converged)) {
 			ds := converged[n]
 			sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 			fmt.Fprintf(&b, "  %-32s %3d × converged in %s (median) %s (max)\n", n, len(ds), ds[len(ds)/2].Round(10*time.Millisecond), ds[len(ds)-1].Round(10*time.Millisecond))

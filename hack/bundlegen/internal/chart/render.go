@@ -2,9 +2,10 @@ package chart
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -164,12 +165,7 @@ func rbacDoc(o *unstructured.Unstructured) (string, error) {
 		fmt.Fprintf(&meta, "  namespace: %s\n", namespace)
 	}
 	meta.WriteString("  labels:\n    {{- include \"courier.labels\" . | nindent 4 }}\n")
-	keys := make([]string, 0, len(keep))
-	for k := range keep {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(keep)) {
 		fmt.Fprintf(&meta, "    %s: %q\n", k, keep[k])
 	}
 	return replacer.Replace(strings.Join(head, "") + meta.String() + strings.Join(rest, "")), nil
