@@ -3,11 +3,14 @@ package propagation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 )
 
 // write is one write the manager made.
@@ -26,7 +29,72 @@ type writeCounter struct {
 
 func newWriteCounter(s *runtime.Scheme) *writeCounter { return &writeCounter{scheme: s} }
 
-func (w *writeCounter) wrap(c client.Client) client.Client { return &countingClient{Client: c, w: w} }
+// wrap returns c with every write it makes recorded, through controller-runtime's
+// interceptor; writes to a subresource are recorded as "status-patch" and so on.
+func (w *writeCounter) wrap(c client.Client) client.Client {
+	return interceptor.NewClient(noWatch{c}, interceptor.Funcs{
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			w.recordObj("create", obj)
+			return c.Create(ctx, obj, opts...)
+		},
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+			w.recordObj("patch", obj)
+			return c.Patch(ctx, obj, patch, opts...)
+		},
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			w.recordObj("update", obj)
+			return c.Update(ctx, obj, opts...)
+		},
+		Apply: func(ctx context.Context, c client.WithWatch, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
+			w.add(appliedWrite(obj))
+			return c.Apply(ctx, obj, opts...)
+		},
+		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
+			w.recordObj("delete", obj)
+			return c.Delete(ctx, obj, opts...)
+		},
+		SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+			w.recordObj(sub+"-update", obj)
+			return c.SubResource(sub).Update(ctx, obj, opts...)
+		},
+		DeleteAllOf: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteAllOfOption) error {
+			w.recordObj("deleteallof", obj)
+			return c.DeleteAllOf(ctx, obj, opts...)
+		},
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+			w.recordObj(sub+"-patch", obj)
+			return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+		},
+	})
+}
+
+// appliedWrite is the write an apply configuration makes (kind, name, namespace and
+// labels read back from its JSON).
+func appliedWrite(obj runtime.ApplyConfiguration) write {
+	x := write{verb: "apply"}
+	if raw, err := json.Marshal(obj); err == nil {
+		var m struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name      string            `json:"name"`
+				Namespace string            `json:"namespace"`
+				Labels    map[string]string `json:"labels"`
+			} `json:"metadata"`
+		}
+		if json.Unmarshal(raw, &m) == nil {
+			x.kind, x.name, x.namespace, x.labels = m.Kind, m.Metadata.Name, m.Metadata.Namespace, m.Metadata.Labels
+		}
+	}
+	return x
+}
+
+// noWatch lets a plain client.Client be intercepted (interceptor.NewClient takes a
+// WithWatch); nothing watches through the counted client.
+type noWatch struct{ client.Client }
+
+func (noWatch) Watch(context.Context, client.ObjectList, ...client.ListOption) (watch.Interface, error) {
+	return nil, errors.New("the counting client does not watch")
+}
 
 func (w *writeCounter) recordObj(verb string, obj client.Object) {
 	kind := ""
@@ -71,72 +139,4 @@ func (w *writeCounter) since(n int, match func(write) bool) []string {
 		}
 	}
 	return out
-}
-
-type countingClient struct {
-	client.Client
-	w *writeCounter
-}
-
-func (c *countingClient) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
-	c.w.recordObj("create", obj)
-	return c.Client.Create(ctx, obj, opts...)
-}
-
-func (c *countingClient) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
-	c.w.recordObj("update", obj)
-	return c.Client.Update(ctx, obj, opts...)
-}
-
-func (c *countingClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-	c.w.recordObj("patch", obj)
-	return c.Client.Patch(ctx, obj, patch, opts...)
-}
-
-func (c *countingClient) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
-	c.w.recordObj("delete", obj)
-	return c.Client.Delete(ctx, obj, opts...)
-}
-
-func (c *countingClient) DeleteAllOf(ctx context.Context, obj client.Object, opts ...client.DeleteAllOfOption) error {
-	c.w.recordObj("deleteallof", obj)
-	return c.Client.DeleteAllOf(ctx, obj, opts...)
-}
-
-func (c *countingClient) Apply(ctx context.Context, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
-	x := write{verb: "apply"}
-	if raw, err := json.Marshal(obj); err == nil {
-		var m struct {
-			Kind     string `json:"kind"`
-			Metadata struct {
-				Name      string            `json:"name"`
-				Namespace string            `json:"namespace"`
-				Labels    map[string]string `json:"labels"`
-			} `json:"metadata"`
-		}
-		if json.Unmarshal(raw, &m) == nil {
-			x.kind, x.name, x.namespace, x.labels = m.Kind, m.Metadata.Name, m.Metadata.Namespace, m.Metadata.Labels
-		}
-	}
-	c.w.add(x)
-	return c.Client.Apply(ctx, obj, opts...)
-}
-
-func (c *countingClient) Status() client.SubResourceWriter {
-	return &countingStatus{SubResourceWriter: c.Client.Status(), w: c.w}
-}
-
-type countingStatus struct {
-	client.SubResourceWriter
-	w *writeCounter
-}
-
-func (s *countingStatus) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
-	s.w.recordObj("status-update", obj)
-	return s.SubResourceWriter.Update(ctx, obj, opts...)
-}
-
-func (s *countingStatus) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
-	s.w.recordObj("status-patch", obj)
-	return s.SubResourceWriter.Patch(ctx, obj, patch, opts...)
 }

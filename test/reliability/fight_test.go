@@ -105,7 +105,7 @@ var _ = Describe("faults: a writer that keeps rewriting one copy", Ordered, func
 		Expect(edits).To(BeNumerically(">", int64(cfgs.FightSeconds)*5), "the writer did not keep up its rate")
 		Expect(courierWrites).To(BeNumerically("<=", budget), "Courier repaired the contested copy too often")
 		Expect(sawContest).To(BeTrue(), "Ready never said the copy is contested, naming the writer")
-		Expect(eventReasons(ctx, p)).To(ContainElement(reconciler.ReasonChildContested))
+		Eventually(func() []string { return eventReasons(ctx, p) }).Should(ContainElement(reconciler.ReasonChildContested)) // sent asynchronously
 	})
 })
 
