@@ -68,6 +68,7 @@ var _ = Describe("faults: leader election hand-over mid fan-out", Ordered, func(
 		}
 		if !standby.alive() {
 			standby = startManager(leaderArgs...)
+			DeferCleanup(standby.kill) // not a or b: AfterAll does not know it
 			figures.restarts.Add(1)
 		}
 		ns := mkNamespace(ctx, uniq("leader-rollout"), nil)

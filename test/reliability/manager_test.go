@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -52,7 +53,18 @@ func startManagerWith(kubeconfig string, extraArgs ...string) *manager {
 	managersMu.Lock()
 	procSeq++
 	name := fmt.Sprintf("courier-%02d", procSeq)
+	var alive []string
+	for _, o := range managers {
+		if !o.p.Exited() {
+			alive = append(alive, o.name)
+		}
+	}
 	managersMu.Unlock()
+	if !slices.Contains(extraArgs, "--leader-elect") {
+		// Two managers without an election write the same objects: a spec that left
+		// one running would double every count the next spec makes.
+		Expect(alive).To(BeEmpty(), "%s would run alongside %v, left running by an earlier spec", name, alive)
+	}
 	m := &manager{name: name, logPath: filepath.Join(workDir, name+".log")}
 	p, err := managerproc.Start(managerproc.Options{
 		Binary: courierBin, Kubeconfig: kubeconfig, LogPath: m.logPath,
