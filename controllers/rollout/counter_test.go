@@ -3,6 +3,7 @@ package rollout_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -33,42 +34,19 @@ type templateCounter struct {
 // The watch ends with the spec.
 func countTemplateChanges(obj client.Object) *templateCounter {
 	GinkgoHelper()
-	gvk, err := apiutil.GVKForObject(obj, scheme)
-	Expect(err).NotTo(HaveOccurred())
 	created, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	Expect(err).NotTo(HaveOccurred())
 	c := &templateCounter{}
 	c.prev, _, _ = unstructured.NestedFieldNoCopy(created, "spec", "template")
-
-	list := &unstructured.UnstructuredList{}
-	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
-	wctx, cancel := context.WithCancel(context.Background())
-	DeferCleanup(cancel)
-	w, err := watchClient.Watch(wctx, list, client.InNamespace(obj.GetNamespace()),
-		&client.ListOptions{Raw: &metav1.ListOptions{
-			FieldSelector:   "metadata.name=" + obj.GetName(),
-			ResourceVersion: obj.GetResourceVersion(),
-		}})
-	Expect(err).NotTo(HaveOccurred())
-	go func() {
-		defer w.Stop()
-		for ev := range w.ResultChan() {
-			if ev.Type != watch.Modified {
-				continue
-			}
-			u, ok := ev.Object.(*unstructured.Unstructured)
-			if !ok {
-				continue
-			}
-			tmpl, _, _ := unstructured.NestedFieldNoCopy(u.Object, "spec", "template")
-			c.mu.Lock()
-			if !equality.Semantic.DeepEqual(c.prev, tmpl) {
-				c.n++
-				c.prev = tmpl
-			}
-			c.mu.Unlock()
+	watchModified(obj, obj.GetResourceVersion(), func(u *unstructured.Unstructured) {
+		tmpl, _, _ := unstructured.NestedFieldNoCopy(u.Object, "spec", "template")
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if !equality.Semantic.DeepEqual(c.prev, tmpl) {
+			c.n++
+			c.prev = tmpl
 		}
-	}()
+	})
 	return c
 }
 
@@ -82,49 +60,49 @@ func (c *templateCounter) count() int64 {
 // managerWrites counts the writes Courier's rollout field manager makes to one
 // workload, from a watch: a write is a Modified event whose managedFields show the
 // manager's entry at a newer time than before.
-type managerWrites struct {
-	mu sync.Mutex
-	n  int64
-}
+type managerWrites struct{ n atomic.Int64 }
 
-func (m *managerWrites) count() int64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.n
-}
+func (m *managerWrites) count() int64 { return m.n.Load() }
 
 func countManagerWrites(obj client.Object) *managerWrites {
 	GinkgoHelper()
 	gvk, err := apiutil.GVKForObject(obj, scheme)
 	Expect(err).NotTo(HaveOccurred())
-	list := &unstructured.UnstructuredList{}
-	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
 	var cur unstructured.Unstructured
 	cur.SetGroupVersionKind(gvk)
 	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), &cur)).To(Succeed())
+	m := &managerWrites{}
+	last := managerTime(&cur)
+	watchModified(obj, cur.GetResourceVersion(), func(u *unstructured.Unstructured) {
+		if t := managerTime(u); t.After(last) {
+			last = t
+			m.n.Add(1)
+		}
+	})
+	return m
+}
+
+// watchModified calls each, from one goroutine, for every modification of obj
+// after resourceVersion rv, until the spec ends.
+func watchModified(obj client.Object, rv string, each func(*unstructured.Unstructured)) {
+	GinkgoHelper()
+	gvk, err := apiutil.GVKForObject(obj, scheme)
+	Expect(err).NotTo(HaveOccurred())
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
 	wctx, cancel := context.WithCancel(context.Background())
 	DeferCleanup(cancel)
 	w, err := watchClient.Watch(wctx, list, client.InNamespace(obj.GetNamespace()),
-		&client.ListOptions{Raw: &metav1.ListOptions{FieldSelector: "metadata.name=" + obj.GetName(), ResourceVersion: cur.GetResourceVersion()}})
+		&client.ListOptions{Raw: &metav1.ListOptions{FieldSelector: "metadata.name=" + obj.GetName(), ResourceVersion: rv}})
 	Expect(err).NotTo(HaveOccurred())
-	m := &managerWrites{}
-	last := managerTime(&cur)
 	go func() {
 		defer w.Stop()
 		for ev := range w.ResultChan() {
-			u, ok := ev.Object.(*unstructured.Unstructured)
-			if !ok || ev.Type != watch.Modified {
-				continue
-			}
-			if t := managerTime(u); t.After(last) {
-				last = t
-				m.mu.Lock()
-				m.n++
-				m.mu.Unlock()
+			if u, ok := ev.Object.(*unstructured.Unstructured); ok && ev.Type == watch.Modified {
+				each(u)
 			}
 		}
 	}()
-	return m
 }
 
 // managerTime is the time of the rollout field manager's managedFields entry.
