@@ -9,7 +9,6 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -125,14 +124,14 @@ func (r *syncer) recordState(ctx context.Context, gvk schema.GroupVersionKind, o
 	if contested {
 		a := r.contests.Admit(uid, obj.GetResourceVersion())
 		if a.Started {
-			a.Writer = otherWriter(ctx, sc.Reader, gvk, obj)
+			a.Writer = reconciler.OtherWriter(ctx, sc.Reader, gvk, client.ObjectKeyFromObject(obj), FieldManager)
 			r.contests.SetWriter(uid, a.Writer)
 			log.Info("another writer keeps removing the rollout state; storing it again backs off", "writer", a.Writer, "removals", a.Repairs)
 			sc.Eventf(corev1.EventTypeWarning, eventStateContested, "The rollout state Courier stores on the workload keeps being removed (by %s); it is stored again in %s",
-				writerOr(a.Writer), a.Wait.Round(time.Millisecond))
+				a.WriterOrAnother(), a.Wait.Round(time.Millisecond))
 		}
 		if !a.Write {
-			return reconciler.Waiting(a.Wait, eventStateContested, "the rollout state keeps being removed by %s; stored again in %s", writerOr(a.Writer), a.Wait.Round(time.Millisecond))
+			return reconciler.Waiting(a.Wait, eventStateContested, "the rollout state keeps being removed by %s; stored again in %s", a.WriterOrAnother(), a.Wait.Round(time.Millisecond))
 		}
 	}
 	if err := applyRecord(ctx, sc.Client, gvk, obj, d.Next); err != nil {
@@ -143,24 +142,6 @@ func (r *syncer) recordState(ctx context.Context, gvk schema.GroupVersionKind, o
 		r.contests.Repaired(uid)
 	}
 	return nil
-}
-
-// otherWriter names who else last wrote the workload, from its managedFields (read
-// live: the cache strips them).
-func otherWriter(ctx context.Context, reader client.Reader, gvk schema.GroupVersionKind, obj client.Object) string {
-	live := &unstructured.Unstructured{}
-	live.SetGroupVersionKind(gvk)
-	if err := reader.Get(ctx, client.ObjectKeyFromObject(obj), live); err != nil {
-		return ""
-	}
-	return reconciler.LastOtherWriter(live, FieldManager)
-}
-
-func writerOr(w string) string {
-	if w == "" {
-		return "another writer"
-	}
-	return w
 }
 
 // report turns a decision into events, metrics, logs and the reconcile outcome.

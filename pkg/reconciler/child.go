@@ -8,6 +8,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -125,19 +126,15 @@ func (w *childWork[T, C]) repair(ctx context.Context, ref childRef, d C, live C)
 		a := w.s.contests.Admit(ref, live.GetResourceVersion())
 		if a.Started {
 			w.s.metrics.contest(w.s.controller, w.step.cs.Name)
-			a.Writer = w.otherWriter(ctx, ref, d)
+			a.Writer = OtherWriter(ctx, w.s.Reader, ref.gvk, ref.key, w.step.fieldOwner(w.s))
 			w.s.contests.SetWriter(ref, a.Writer)
 			w.s.Log.Info("another writer keeps rewriting a child; its repairs back off", "child", ref.key.String(), "kind", ref.gvk.Kind,
 				"writer", a.Writer, "repairs", a.Repairs, "window", ContestWindow)
 		}
 		if !a.Write {
-			writer := a.Writer
-			if writer == "" {
-				writer = "another writer"
-			}
 			return ChildOutcome{Kind: ref.gvk, Key: ref.key, Action: ChildContested, Reason: ReasonContested, RetryAfter: a.Wait,
 				Message: fmt.Sprintf("%s %s is rewritten by %s (%d repairs within %s); repaired again in %s, or once it is left alone for %s",
-					ref.gvk.Kind, ref.key, writer, a.Repairs, ContestWindow, a.Wait.Round(time.Millisecond), ContestQuiet)}
+					ref.gvk.Kind, ref.key, a.WriterOrAnother(), a.Repairs, ContestWindow, a.Wait.Round(time.Millisecond), ContestQuiet)}
 		}
 	}
 	var o ChildOutcome
@@ -186,14 +183,16 @@ func (w *childWork[T, C]) foreignEdit(ref childRef, d, live C) bool {
 		w.s.children.wroteBefore(ref) && !w.s.children.ours(ref, live.GetResourceVersion())
 }
 
-// otherWriter names who else last wrote the child (LastOtherWriter), reading it
-// live: caches may strip managedFields.
-func (w *childWork[T, C]) otherWriter(ctx context.Context, ref childRef, d C) string {
-	live, err := w.get(ctx, ref, d)
-	if err != nil {
+// OtherWriter names who else last wrote the object gvk/key (LastOtherWriter),
+// reading its metadata live through reader: caches may strip managedFields, and
+// the object's data is not needed. "" when it cannot be read.
+func OtherWriter(ctx context.Context, reader client.Reader, gvk schema.GroupVersionKind, key client.ObjectKey, owner string) string {
+	live := &metav1.PartialObjectMetadata{}
+	live.SetGroupVersionKind(gvk)
+	if err := reader.Get(ctx, key, live); err != nil {
 		return ""
 	}
-	return LastOtherWriter(live, w.step.fieldOwner(w.s))
+	return LastOtherWriter(live, owner)
 }
 
 // LastOtherWriter names the field manager that last wrote obj besides owner, from

@@ -121,6 +121,14 @@ func (c *Contests) Admit(key any, version string) Admission {
 	return a
 }
 
+// WriterOrAnother is Writer, or "another writer" while it is not known, for messages.
+func (a Admission) WriterOrAnother() string {
+	if a.Writer == "" {
+		return "another writer"
+	}
+	return a.Writer
+}
+
 // Repaired records a repair of key that Admit allowed.
 func (c *Contests) Repaired(key any) {
 	c.mu.Lock()

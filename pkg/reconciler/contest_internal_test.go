@@ -1,10 +1,14 @@
 package reconciler
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // TestContestsBackOffAndRecover drives Contests with a fake clock through a fight:
@@ -175,5 +179,52 @@ func TestLastOtherWriter(t *testing.T) {
 		if got := LastOtherWriter(obj, "courier"); got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// metadataReader serves the live metadata of one object (the fake client manages
+// managedFields itself and keeps none it is given).
+type metadataReader struct {
+	client.Reader
+	key  client.ObjectKey
+	meta metav1.ObjectMeta
+	gvks []string // the kinds asked for
+}
+
+func (r *metadataReader) Get(_ context.Context, key client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
+	p := obj.(*metav1.PartialObjectMetadata)
+	r.gvks = append(r.gvks, p.GroupVersionKind().String())
+	if key != r.key {
+		return apierrors.NewNotFound(schema.GroupResource{Resource: "configmaps"}, key.Name)
+	}
+	p.ObjectMeta = r.meta
+	return nil
+}
+
+// TestOtherWriter reads the writer from the object's live metadata, of the kind
+// asked, and names no one when the object cannot be read; messages then say
+// "another writer".
+func TestOtherWriter(t *testing.T) {
+	when := metav1.Unix(7, 0)
+	key := client.ObjectKey{Namespace: "ns", Name: "cm"}
+	reader := &metadataReader{key: key, meta: metav1.ObjectMeta{ManagedFields: []metav1.ManagedFieldsEntry{
+		{Manager: "courier", Operation: metav1.ManagedFieldsOperationApply, Time: &when},
+		{Manager: "kubectl-edit", Operation: metav1.ManagedFieldsOperationUpdate, Time: &when},
+	}}}
+	gvk := schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}
+	if got := OtherWriter(context.Background(), reader, gvk, key, "courier"); got != "kubectl-edit (Update)" {
+		t.Errorf("writer = %q", got)
+	}
+	if got := OtherWriter(context.Background(), reader, gvk, client.ObjectKey{Namespace: "ns", Name: "gone"}, "courier"); got != "" {
+		t.Errorf("writer of a missing object = %q", got)
+	}
+	if want := gvk.String(); len(reader.gvks) != 2 || reader.gvks[0] != want {
+		t.Errorf("kinds read %v, want %s", reader.gvks, want)
+	}
+	if w := (Admission{}).WriterOrAnother(); w != "another writer" {
+		t.Errorf("unknown writer = %q", w)
+	}
+	if w := (Admission{Writer: "x (Update)"}).WriterOrAnother(); w != "x (Update)" {
+		t.Errorf("known writer = %q", w)
 	}
 }
