@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -33,7 +34,7 @@ func TestFromUnstructuredMatchesConverter(t *testing.T) {
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u, want); err != nil {
 			t.Fatal(err)
 		}
-		if err := fromUnstructured(u, got); err != nil {
+		if err := fromUnstructured(u, got, nil); err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(got, want) {
@@ -41,7 +42,27 @@ func TestFromUnstructuredMatchesConverter(t *testing.T) {
 		}
 	}
 	bad := map[string]any{"apiVersion": "v1", "kind": "Secret", "data": map[string]any{"k": "not base64!"}}
-	if err := fromUnstructured(bad, &corev1.Secret{}); err == nil {
+	if err := fromUnstructured(bad, &corev1.Secret{}, nil); err == nil {
 		t.Error("invalid base64 was accepted")
+	}
+}
+
+// Copies of one source share its decoded bytes, each in a map of its own.
+func TestTypedCopiesShareThePayload(t *testing.T) {
+	copyIn := func(ns string) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Secret",
+			"metadata": map[string]any{"name": "s", "namespace": ns}, "data": map[string]any{"k": "cGF5bG9hZA=="}}}
+	}
+	out, err := typedCopies([]*unstructured.Unstructured{copyIn("a"), copyIn("b")}, func() *corev1.Secret { return &corev1.Secret{} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := out[0].Data["k"], out[1].Data["k"]
+	if string(a) != "payload" || string(b) != "payload" || &a[0] != &b[0] {
+		t.Fatalf("copies do not share one decoded payload: %q %q", a, b)
+	}
+	out[0].Data["other"] = nil
+	if _, ok := out[1].Data["other"]; ok {
+		t.Fatal("copies share one data map")
 	}
 }

@@ -99,6 +99,8 @@ func typedSet[T reconciler.Object, C client.Object](c *copySets[T], gvk schema.G
 		// that must stay byte-identical are repaired with a full-object Update (and
 		// created with one POST, no read before it).
 		Exact: true,
+		// The copy cache keeps metadata and a digest of the content (CacheByObject).
+		ContentDigest: copyDigest,
 	}
 }
 
@@ -147,9 +149,13 @@ func stepName(gvk schema.GroupVersionKind) string {
 // typedCopies converts unstructured copies to a typed child type.
 func typedCopies[C client.Object](desired []*unstructured.Unstructured, newObj func() C) ([]C, error) {
 	out := make([]C, 0, len(desired))
+	// Copies of one source in many namespaces carry the same base64 strings: each
+	// is decoded once, and the copies share the bytes (nothing writes into them: a
+	// ChildSet sends copies that own their maps).
+	shared := map[string][]byte{}
 	for _, u := range desired {
 		c := newObj()
-		if err := fromUnstructured(u.Object, c); err != nil {
+		if err := fromUnstructured(u.Object, c, shared); err != nil {
 			return nil, fmt.Errorf("converting copy %s/%s: %w", u.GetNamespace(), u.GetName(), err)
 		}
 		out = append(out, c)
@@ -161,7 +167,10 @@ func typedCopies[C client.Object](desired []*unstructured.Unstructured, newObj f
 // the base64 maps of Secrets (data) and ConfigMaps (binaryData) decoded directly:
 // the converter turns each []byte value into JSON and back, which for a fan-out of
 // an 8 KiB Secret to a thousand namespaces cost more CPU than the writes.
-func fromUnstructured(u map[string]any, obj client.Object) error {
+//
+// shared, when not nil, holds the values decoded so far, by their base64 form: a
+// value seen before is not decoded again but shared.
+func fromUnstructured(u map[string]any, obj client.Object, shared map[string][]byte) error {
 	field := ""
 	switch obj.(type) {
 	case *corev1.Secret:
@@ -173,7 +182,7 @@ func fromUnstructured(u map[string]any, obj client.Object) error {
 	if field == "" || !isMap {
 		return runtime.DefaultUnstructuredConverter.FromUnstructured(u, obj)
 	}
-	decoded, err := decodeBase64Map(encoded)
+	decoded, err := decodeBase64Map(encoded, shared)
 	if err != nil {
 		return fmt.Errorf("%s: %w", field, err)
 	}
@@ -195,17 +204,25 @@ func fromUnstructured(u map[string]any, obj client.Object) error {
 	return nil
 }
 
-// decodeBase64Map decodes the values of an unstructured map of base64 strings.
-func decodeBase64Map(m map[string]any) (map[string][]byte, error) {
+// decodeBase64Map decodes the values of an unstructured map of base64 strings,
+// reusing (and adding to) shared when it is not nil.
+func decodeBase64Map(m map[string]any, shared map[string][]byte) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(m))
 	for k, v := range m {
 		s, ok := v.(string)
 		if !ok {
 			return nil, fmt.Errorf("key %q: %T is not a base64 string", k, v)
 		}
+		if b, ok := shared[s]; ok {
+			out[k] = b
+			continue
+		}
 		b, err := base64.StdEncoding.DecodeString(s)
 		if err != nil {
 			return nil, fmt.Errorf("key %q: %w", k, err)
+		}
+		if shared != nil {
+			shared[s] = b
 		}
 		out[k] = b
 	}

@@ -58,11 +58,20 @@ func (o Options) withDefaults() Options {
 
 // CacheByObject returns the manager cache entries this package needs: Secrets and
 // ConfigMaps are cached only when they carry app.kubernetes.io/managed-by=courier,
-// i.e. Courier's own copies. Sources are never in this cache (see doc.go).
+// i.e. Courier's own copies, and only their metadata and the digest of their
+// content (copyDigest): a copy costs the cache the same whatever its size. Sources
+// are never in this cache (see doc.go).
 func CacheByObject() map[client.Object]cache.ByObject {
 	managed := labels.SelectorFromSet(labels.Set{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue})
+	digest := reconciler.DigestContent(copyDigest)
 	return map[client.Object]cache.ByObject{
-		&corev1.Secret{}:    {Label: managed},
-		&corev1.ConfigMap{}: {Label: managed},
+		&corev1.Secret{}:    {Label: managed, Transform: digest},
+		&corev1.ConfigMap{}: {Label: managed, Transform: digest},
 	}
 }
+
+// copyDigest is the annotation under which the copy cache keeps a cached copy's
+// content digest (reconciler.ChildSet.ContentDigest). It exists only in the cache:
+// never on the API server, and no copy is written from a cached object. Its
+// prefix is Courier's, so no source carries it onto a copy (copies.IsToolingKey).
+const copyDigest = v1alpha1.ReservedPrefix + "cached-content-digest"

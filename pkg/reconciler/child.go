@@ -110,14 +110,26 @@ func (w *childWork[T, C]) repair(ctx context.Context, ref childRef, d C, live C)
 		// our write, when it arrives, runs this reconcile again.
 		return unchanged
 	}
-	matches := w.matches(d, live)
-	if matches && (!w.step.cs.Exact || exactCheck(d, live)) {
+	want := d
+	if key := w.step.cs.ContentDigest; isDigested(live, key) {
+		// live comes from a cache that keeps its content's digest only: compare
+		// like with like.
+		var err error
+		if want, err = digested(d, key); err != nil {
+			return failed(ref, err)
+		}
+	}
+	matches := w.matches(want, live)
+	if matches && (!w.step.cs.Exact || exactCheck(want, live)) {
 		return unchanged
 	}
 	if w.s.Log.V(1).Enabled() {
 		field := "fields not desired"
 		if !matches {
-			field = mismatch(d, live, w.step.fieldOwner(w.s))
+			field = mismatch(want, live, w.step.fieldOwner(w.s))
+		}
+		if key := w.step.cs.ContentDigest; key != "" && field == ".metadata.annotations."+key {
+			field = "content (its digest)"
 		}
 		w.s.Log.V(1).Info("child differs from its desired state", "child", ref.key.String(), "kind", ref.gvk.Kind, "field", field)
 	}

@@ -3,6 +3,7 @@ package reconciler
 import (
 	"sync"
 	"time"
+	"unique"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -95,6 +96,8 @@ func (c *childMemos) wrote(ref childRef, rv, over, hash string, create bool) {
 	if create {
 		m.created = time.Now()
 	}
+	// The names repeat across children (and the cache interns them too).
+	ref.key = types.NamespacedName{Namespace: unique.Make(ref.key.Namespace).Value(), Name: unique.Make(ref.key.Name).Value()}
 	c.m.Set(ref, m)
 }
 

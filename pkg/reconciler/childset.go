@@ -118,6 +118,14 @@ type ChildSet[T client.Object, C client.Object] struct {
 	// childMemos): a field the server re-adds on every write would make every
 	// reconcile write.
 	Exact bool
+	// ContentDigest, with Exact, is the annotation key under which the cache the
+	// children are listed from keeps the digest of each child's content instead of
+	// the content (cache.ByObject{Transform: DigestContent(key)}): the cache then
+	// holds metadata only, whatever the children's size. A listed child carrying the
+	// key is compared with the digest of its desired state; one read live (a child
+	// not yet listed, a retried replace) is compared whole. Use a key nothing else
+	// sets: it never reaches the API server.
+	ContentDigest string
 }
 
 // Step returns the ChildSet as a step, the handle its controller keeps: add it to
@@ -176,6 +184,12 @@ func (c *ChildSetStep[T, C]) validate() error {
 		return fmt.Errorf("child set %q: Kinds needs *unstructured.Unstructured children, not %T", cs.Name, zero)
 	case cs.Parallelism < 0:
 		return fmt.Errorf("child set %q: negative Parallelism", cs.Name)
+	case cs.ContentDigest != "" && !cs.Exact:
+		// A superset compare cannot be made on digests: a field the server
+		// defaults changes the digest of the live child but not of the desired one.
+		return fmt.Errorf("child set %q: ContentDigest needs Exact", cs.Name)
+	case cs.ContentDigest != "" && cs.ContentDigest == cs.HashAnnotation:
+		return fmt.Errorf("child set %q: ContentDigest and HashAnnotation must be different keys", cs.Name)
 	}
 	return nil
 }
