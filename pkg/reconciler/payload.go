@@ -159,7 +159,7 @@ func stringMap(m map[string]string) map[string]any {
 
 // stampLabels returns a copy of d carrying the ownership labels.
 func stampLabels[C client.Object](d C, labels map[string]string) C {
-	c := d.DeepCopyObject().(C)
+	c := ownCopy(d)
 	merged := make(map[string]string, len(labels)+len(c.GetLabels()))
 	for k, v := range c.GetLabels() {
 		merged[k] = v

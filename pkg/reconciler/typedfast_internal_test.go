@@ -1,10 +1,12 @@
 package reconciler
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
@@ -62,5 +64,37 @@ func TestTypedPathsMatchUnstructuredPaths(t *testing.T) {
 	}
 	if desired.ResourceVersion != "7" || live.Labels["added"] != "by-hand" {
 		t.Error("the fast paths modified their inputs")
+	}
+}
+
+// A light copy of a Secret shares its payload but nothing a write or a decode
+// changes; anything with nested structs is deep-copied instead.
+func TestLightCopy(t *testing.T) {
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", Labels: map[string]string{"l": "1"}},
+		Data: map[string][]byte{"k": []byte("payload")}, Immutable: ptr.To(false), Type: corev1.SecretTypeOpaque}
+	c, ok := lightCopy(s)
+	if !ok {
+		t.Fatal("a Secret was not light-copied")
+	}
+	if &c.Data["k"][0] != &s.Data["k"][0] {
+		t.Fatal("the payload was copied")
+	}
+	if !reflect.DeepEqual(c, s) {
+		t.Fatalf("copy differs: %+v", c)
+	}
+	// What a decode of a response into the copy does: new map entries, pointer
+	// targets and metadata; none of it may reach the original.
+	if err := json.Unmarshal([]byte(`{"metadata":{"labels":{"l":"2"}},"data":{"new":"eA=="},"immutable":true}`), c); err != nil {
+		t.Fatal(err)
+	}
+	*c.Immutable = true
+	if _, leaked := s.Data["new"]; leaked || *s.Immutable || s.Labels["l"] != "1" {
+		t.Fatalf("the original changed: %+v", s)
+	}
+	if _, ok := lightCopy(&appsv1.Deployment{}); ok {
+		t.Fatal("a Deployment (nested structs and slices) was light-copied")
+	}
+	if d := ownCopy(&appsv1.Deployment{Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2)}}); *d.Spec.Replicas != 2 {
+		t.Fatal("ownCopy did not fall back to a deep copy")
 	}
 }
