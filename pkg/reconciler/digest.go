@@ -1,9 +1,6 @@
 package reconciler
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"iter"
 	"reflect"
@@ -50,20 +47,22 @@ func DigestContent(key string) toolscache.TransformFunc {
 
 // intern makes obj share the strings that repeat across the children of a set
 // (label and annotation keys and values, names and namespaces) with every other
-// cached object: decoding gives each object its own copies, and for a cache of
-// thousands of children that is most of what is left once the content is gone.
-// A typed object's label and annotation maps are updated in place (assigning an
-// existing string key replaces the stored key); an unstructured object's are
-// copies, and stay as they are.
+// cached object: decoding gives each object its own copies. A typed object's label
+// and annotation maps are updated in place (assigning an existing string key
+// replaces the stored key); an unstructured object's are copies, and stay as they
+// are. (Rebuilding the object and its maps instead, to detach it from what was
+// decoded with it, measured more heap in use, not less: docs/performance.md.)
 func intern(obj client.Object) {
-	obj.SetNamespace(unique.Make(obj.GetNamespace()).Value())
-	obj.SetName(unique.Make(obj.GetName()).Value())
+	obj.SetNamespace(interned(obj.GetNamespace()))
+	obj.SetName(interned(obj.GetName()))
 	for _, m := range []map[string]string{obj.GetLabels(), obj.GetAnnotations()} {
 		for k, v := range m {
-			m[unique.Make(k).Value()] = unique.Make(v).Value()
+			m[interned(k)] = interned(v)
 		}
 	}
 }
+
+func interned(s string) string { return unique.Make(s).Value() }
 
 // digested returns a copy of obj as DigestContent would cache it, leaving obj as it
 // is: content is shared with obj only while it is hashed.
@@ -132,12 +131,7 @@ func contentDigest(obj client.Object) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	data, err := json.Marshal(content)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:16]), nil
+	return jsonHash(content)
 }
 
 // contentOf returns what contentDigest hashes: for a typed object a shallow copy

@@ -1,6 +1,10 @@
 package reconciler
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -95,6 +99,18 @@ func TestDigestContentIdempotent(t *testing.T) {
 	if once.Annotations[testDigest] == "" || twice.Annotations[testDigest] != once.Annotations[testDigest] {
 		t.Fatalf("digest changed on a second pass: %q then %q", once.Annotations[testDigest], twice.Annotations[testDigest])
 	}
+	// What the cache keeps is a new object with the metadata, nothing else.
+	full := &corev1.Secret{TypeMeta: metav1.TypeMeta{Kind: "Secret", APIVersion: "v1"},
+		ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "n", UID: "u", ResourceVersion: "9", Generation: 2,
+			Labels: map[string]string{"l": "1"}, Finalizers: []string{"f"}, OwnerReferences: []metav1.OwnerReference{{Name: "o"}},
+			ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "m"}}},
+		Data: map[string][]byte{"k": []byte("v")}}
+	kept := cachedAs(t, full)
+	want := full.ObjectMeta.DeepCopy()
+	want.ManagedFields, want.Annotations = nil, map[string]string{testDigest: kept.Annotations[testDigest]}
+	if !reflect.DeepEqual(kept.ObjectMeta, *want) || kept.TypeMeta != full.TypeMeta || kept.Data != nil {
+		t.Fatalf("cached as %+v", kept)
+	}
 	if strings.HasSuffix(once.Annotations[testDigest], foreignDigest) {
 		t.Fatalf("a fresh object's digest is marked foreign: %q", once.Annotations[testDigest])
 	}
@@ -132,10 +148,18 @@ func TestDigestedUnstructured(t *testing.T) {
 		live *unstructured.Unstructured
 		same bool
 	}{
-		"equal":            {obj(map[string]any{"a": "1"}), true},
-		"status differs":   {func() *unstructured.Unstructured { u := obj(map[string]any{"a": "1"}); u.Object["status"] = "x"; return u }(), true},
-		"spec differs":     {obj(map[string]any{"a": "2"}), false},
-		"empty extra list": {func() *unstructured.Unstructured { u := obj(map[string]any{"a": "1"}); u.Object["items"] = []any{}; return u }(), true},
+		"equal": {obj(map[string]any{"a": "1"}), true},
+		"status differs": {func() *unstructured.Unstructured {
+			u := obj(map[string]any{"a": "1"})
+			u.Object["status"] = "x"
+			return u
+		}(), true},
+		"spec differs": {obj(map[string]any{"a": "2"}), false},
+		"empty extra list": {func() *unstructured.Unstructured {
+			u := obj(map[string]any{"a": "1"})
+			u.Object["items"] = []any{}
+			return u
+		}(), true},
 	} {
 		got, err := DigestContent(testDigest)(tc.live)
 		if err != nil {
@@ -143,6 +167,25 @@ func TestDigestedUnstructured(t *testing.T) {
 		}
 		if same := inLine(want, got.(*unstructured.Unstructured)); same != tc.same {
 			t.Errorf("%s: in line = %v, want %v", name, same, tc.same)
+		}
+	}
+}
+
+// jsonHash hashes exactly json.Marshal's bytes: copy hashes stamped before it
+// streamed the encoding are unchanged, so an upgrade rewrites no copy.
+func TestJSONHashIsMarshalHash(t *testing.T) {
+	for _, v := range []any{&corev1.Secret{Data: map[string][]byte{"k": []byte("<v>\n")}}, map[string]any{"a": "x\n"}, "s"} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		got, err := jsonHash(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := hex.EncodeToString(sum[:16]); got != want {
+			t.Errorf("jsonHash(%v) = %s, want %s", v, got, want)
 		}
 	}
 }

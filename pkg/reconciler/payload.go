@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -190,15 +191,40 @@ func stampHash[C client.Object](d C, gvk schema.GroupVersionKind, key string) (C
 		}
 		payload = u.Object // map keys are sorted: deterministic
 	}
-	data, err := json.Marshal(payload)
+	sum, err := jsonHash(payload)
 	if err != nil {
 		return d, err
 	}
-	sum := sha256.Sum256(data)
 	if ann == nil {
 		ann = map[string]string{}
 	}
-	ann[key] = hex.EncodeToString(sum[:16])
+	ann[key] = sum
 	d.SetAnnotations(ann)
 	return d, nil
+}
+
+// jsonHash is the hex of the first 16 bytes of the SHA-256 of v's JSON (exactly
+// the bytes json.Marshal returns), streamed into the hash: json.Marshal would
+// return a copy of the whole encoding, which for a fan-out of a 64 KiB Secret to a
+// thousand namespaces was 87 MB of garbage per pass.
+func jsonHash(v any) (string, error) {
+	h := sha256.New()
+	if err := json.NewEncoder(newlineless{h}).Encode(v); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
+
+// newlineless drops the newline json.Encoder ends each value with (in the same
+// Write as the value), so the bytes written are json.Marshal's.
+type newlineless struct{ w io.Writer }
+
+func (n newlineless) Write(p []byte) (int, error) {
+	if k := len(p); k > 0 && p[k-1] == '\n' {
+		if _, err := n.w.Write(p[:k-1]); err != nil {
+			return 0, err
+		}
+		return k, nil
+	}
+	return n.w.Write(p)
 }
