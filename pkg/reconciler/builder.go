@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -230,7 +231,11 @@ func (b *Builder[T]) Complete(mgr ctrl.Manager) error {
 			}
 			namespaced = &n
 		}
-		bld = bld.Watches(o.obj, handler.EnqueueRequestsFromMapFunc(LabelMapper(o.labelKey, *namespaced)))
+		mapFn, err := observing(r, mgr.GetScheme(), o.obj, LabelMapper(o.labelKey, *namespaced))
+		if err != nil {
+			return fmt.Errorf("reconciler %s: %w", b.name, err)
+		}
+		bld = bld.Watches(o.obj, handler.EnqueueRequestsFromMapFunc(mapFn))
 		cached = append(cached, o.obj)
 	}
 	for _, w := range b.watches {
@@ -273,6 +278,29 @@ func (b *Builder[T]) Complete(mgr ctrl.Manager) error {
 //		return c.Watch(hub.Source(gvk, handler.EnqueueRequestsFromMapFunc(mapFn)))
 //	})
 func (b *Builder[T]) Controller() controller.Controller { return b.ctrl }
+
+// observing wraps the map function of the children of kind obj so every event of
+// a child also reaches the reconciler's child memos (childMemos.observed): a child
+// it created is then known to be in the cache, or gone, from its first event on.
+func observing(r reconcile.TypedReconciler[reconcile.Request], scheme *runtime.Scheme, obj client.Object, mapFn handler.MapFunc) (handler.MapFunc, error) {
+	pr, ok := r.(interface{ memos() *childMemos })
+	if !ok {
+		return mapFn, nil
+	}
+	gvk, err := apiutil.GVKForObject(obj, scheme)
+	if err != nil {
+		return nil, fmt.Errorf("kind of the children %T: %w", obj, err)
+	}
+	memos := pr.memos()
+	if memos.watched == nil {
+		memos.watched = map[schema.GroupVersionKind]bool{}
+	}
+	memos.watched[gvk] = true
+	return func(ctx context.Context, child client.Object) []reconcile.Request {
+		memos.observed(gvk, client.ObjectKeyFromObject(child))
+		return mapFn(ctx, child)
+	}, nil
+}
 
 // LabelMapper maps an object to the primary named by the value of labelKey: in the
 // object's namespace when namespaced is true, cluster-scoped otherwise. Objects

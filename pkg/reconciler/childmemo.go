@@ -3,7 +3,6 @@ package reconciler
 import (
 	"sync"
 	"time"
-	"unique"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -27,10 +26,17 @@ type childRef struct {
 	key types.NamespacedName
 }
 
+// objectRef names a child without its set: what a watch event knows of it. Two
+// sets of one controller never share a child.
+type objectRef struct {
+	gvk schema.GroupVersionKind
+	key types.NamespacedName
+}
+
+func (r childRef) object() objectRef { return objectRef{gvk: r.gvk, key: r.key} }
+
 // childMemo is what a reconciler remembers of its last write of one child.
 type childMemo struct {
-	// created is when the child was created, until the cache shows it (zero after).
-	created time.Time
 	// rv is the resourceVersion the API server gave the child in answer to that
 	// write: the child as it is then, defaults and mutations included.
 	rv string
@@ -55,9 +61,17 @@ type childMemo struct {
 //
 // Memory is one entry per child written by this process (bounded by
 // maxChildMemos); an entry goes when the child is pruned.
+//
+// For kinds in watched (whose watch reports every event, see Builder.Complete), a
+// creation stays pending only until the first event of the child: the cache shows
+// it from then on, or shows it gone.
 type childMemos struct {
 	mu sync.Mutex
 	m  shrinkmap.Map[childRef, childMemo] // shrinks after a large prune
+	// creating holds when each pending creation was made: until the cache lists
+	// the child, an event of it arrives, or creationTTL passes.
+	creating shrinkmap.Map[objectRef, time.Time]
+	watched  map[schema.GroupVersionKind]bool // set before the controller starts
 }
 
 // pending reports whether ref was created less than creationTTL ago and not seen in
@@ -68,16 +82,36 @@ func (c *childMemos) pending(ref childRef) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.pendingLocked(ref)
+}
+
+func (c *childMemos) pendingLocked(ref childRef) bool {
+	created, ok := c.creating.Get(ref.object())
+	if ok && time.Since(created) >= creationTTL {
+		c.creating.Delete(ref.object())
+		return false
+	}
+	return ok
+}
+
+// awaited reports whether ref is a creation of hash whose first watch event has
+// not arrived yet: that event runs the reconcile again, with the child in the
+// cache, so nothing needs reading now. False when the events are not watched.
+func (c *childMemos) awaited(ref childRef, hash string) bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	m, _ := c.m.Get(ref)
-	if m.created.IsZero() {
-		return false
-	}
-	if time.Since(m.created) >= creationTTL {
-		m.created = time.Time{}
-		c.m.Set(ref, m)
-		return false
-	}
-	return true
+	return c.watched[ref.gvk] && hash != "" && m.hash == hash && c.pendingLocked(ref)
+}
+
+// observed records an event of the child gvk/key: it is no longer pending.
+func (c *childMemos) observed(gvk schema.GroupVersionKind, key types.NamespacedName) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.creating.Delete(objectRef{gvk: gvk, key: key})
 }
 
 // wrote records a successful write of ref that replaced resourceVersion over
@@ -91,14 +125,14 @@ func (c *childMemos) wrote(ref childRef, rv, over, hash string, create bool) {
 	defer c.mu.Unlock()
 	if c.m.Len() >= maxChildMemos {
 		c.m.Reset()
-	}
-	m := childMemo{rv: rv, over: over, hash: hash}
-	if create {
-		m.created = time.Now()
+		c.creating.Reset()
 	}
 	// The names repeat across children (and the cache interns them too).
-	ref.key = types.NamespacedName{Namespace: unique.Make(ref.key.Namespace).Value(), Name: unique.Make(ref.key.Name).Value()}
-	c.m.Set(ref, m)
+	ref.key = types.NamespacedName{Namespace: interned(ref.key.Namespace), Name: interned(ref.key.Name)}
+	c.m.Set(ref, childMemo{rv: rv, over: over, hash: hash})
+	if create {
+		c.creating.Set(ref.object(), time.Now())
+	}
 }
 
 // seen records that the cache shows ref: its creation is no longer pending.
@@ -108,10 +142,7 @@ func (c *childMemos) seen(ref childRef) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if m, ok := c.m.Get(ref); ok && !m.created.IsZero() {
-		m.created = time.Time{}
-		c.m.Set(ref, m)
-	}
+	c.creating.Delete(ref.object())
 }
 
 // memo returns what is remembered of ref: the zero memo when nothing is.
@@ -150,4 +181,5 @@ func (c *childMemos) forget(ref childRef) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.m.Delete(ref)
+	c.creating.Delete(ref.object())
 }

@@ -18,6 +18,10 @@ import (
 
 const eventAction = "Reconcile"
 
+// memos are the reconciler's child memos (Builder.Complete wires its child
+// watches to them).
+func (r *primaryReconciler[T]) memos() *childMemos { return &r.children }
+
 type primaryReconciler[T client.Object] struct {
 	name    string
 	newObj  func() T

@@ -785,7 +785,7 @@ func TestChildSetInvalid(t *testing.T) {
 			cs.NewList = nil
 			cs.Kinds = func(context.Context, *reconciler.State[*Widget]) ([]schema.GroupVersionKind, error) { return nil, nil }
 		}, "Kinds needs *unstructured.Unstructured children"},
-		"negative Parallelism": {func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) { cs.Parallelism = -1 }, "negative Parallelism"},
+		"negative Parallelism":        {func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) { cs.Parallelism = -1 }, "negative Parallelism"},
 		"ContentDigest without Exact": {func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) { cs.Exact, cs.ContentDigest = false, "d" }, "ContentDigest needs Exact"},
 		"ContentDigest on the HashAnnotation": {func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) {
 			cs.Exact, cs.HashAnnotation, cs.ContentDigest = true, "h", "h"
