@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -63,6 +65,7 @@ type config struct {
 	installPolicy        bool
 	namespace            string
 	memoryRelease        time.Duration
+	memoryLimit          string
 }
 
 func main() {
@@ -107,6 +110,10 @@ func main() {
 	flag.DurationVar(&c.memoryRelease, "memory-release-interval", memrelease.DefaultInterval,
 		"How often to check whether the live heap halved (thousands of copies deleted) and, if so, return the free heap "+
 			"to the kernel at once instead of keeping it resident (0 disables).")
+	flag.StringVar(&c.memoryLimit, "memory-limit", os.Getenv("COURIER_MEMORY_LIMIT"),
+		"The container's memory limit (a quantity, e.g. 256Mi; default $COURIER_MEMORY_LIMIT, which the chart and the "+
+			"bundle fill from limits.memory). The Go runtime's soft memory limit is set to 90% of it, so a start-up or a "+
+			"fan-out collects garbage harder instead of being OOM-killed. Ignored when GOMEMLIMIT is set.")
 	showVersion := flag.Bool("version", false, "Print the version and exit.")
 	zapOpts := zap.Options{Development: false} // JSON, info level; --zap-log-level=debug for more
 	zapOpts.BindFlags(flag.CommandLine)
@@ -129,6 +136,15 @@ func run(c config) error {
 	restCfg, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	if c.memoryLimit != "" {
+		q, err := resource.ParseQuantity(c.memoryLimit)
+		if err != nil {
+			return fmt.Errorf("--memory-limit %q: %w", c.memoryLimit, err)
+		}
+		if soft := memrelease.SetSoftLimit(q.Value()); soft > 0 {
+			log.Info("soft memory limit set", "containerLimit", q.String(), "softLimitBytes", soft)
+		}
 	}
 	restCfg.QPS = float32(c.qps)
 	restCfg.Burst = c.burst
