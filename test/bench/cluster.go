@@ -111,26 +111,52 @@ var mutatingVerbs = map[string]bool{"POST": true, "PUT": true, "PATCH": true, "A
 // writes no Lease.
 var apiServerOwn = map[string]bool{"leases": true}
 
+// readVerbs are the verbs apiserver_request_total uses for reads. A WATCH is
+// counted when it ends.
+var readVerbs = map[string]bool{"GET": true, "LIST": true, "WATCH": true}
+
 // apiWrites scrapes the API server's apiserver_request_total and returns the
 // mutating requests.
 func (cp *controlPlane) apiWrites(ctx context.Context) (writeCounts, error) {
-	body, err := cp.cs.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("GET /metrics on the API server: %w", err)
-	}
-	samples, err := managerproc.ParseMetrics(string(body), "apiserver_request_total")
+	return cp.apiRequests(ctx, mutatingVerbs)
+}
+
+// apiRequests scrapes the API server's apiserver_request_total and returns the
+// requests with the verbs in verbs.
+func (cp *controlPlane) apiRequests(ctx context.Context, verbs map[string]bool) (writeCounts, error) {
+	samples, err := cp.apiMetrics(ctx, "apiserver_request_total")
 	if err != nil {
 		return nil, err
 	}
 	out := writeCounts{}
 	for _, s := range samples {
 		verb, res := s.Labels["verb"], s.Labels["resource"]
-		if !mutatingVerbs[verb] || apiServerOwn[res] || strings.HasSuffix(res, "reviews") {
+		if !verbs[verb] || apiServerOwn[res] || strings.HasSuffix(res, "reviews") {
 			continue
 		}
 		out[writeKey{verb, res, s.Labels["subresource"]}] += s.Value
 	}
 	return out, nil
+}
+
+// terminatedWatchers is the API server's count of Secret watchers it closed
+// because they did not keep up (apiserver_terminated_watchers_total): a closed
+// watch is resumed from its last resourceVersion by the client.
+func (cp *controlPlane) terminatedWatchers(ctx context.Context) (float64, error) {
+	samples, err := cp.apiMetrics(ctx, "apiserver_terminated_watchers_total")
+	if err != nil {
+		return 0, err
+	}
+	return samples.Sum("apiserver_terminated_watchers_total", map[string]string{"resource": "secrets"}), nil
+}
+
+// apiMetrics scrapes the API server's metrics with the given names.
+func (cp *controlPlane) apiMetrics(ctx context.Context, names ...string) (managerproc.Metrics, error) {
+	body, err := cp.cs.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("GET /metrics on the API server: %w", err)
+	}
+	return managerproc.ParseMetrics(string(body), names...)
 }
 
 // sub returns c - o, dropping zeros.
@@ -181,28 +207,35 @@ func (c writeCounts) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// writeWindow measures Courier's writes between begin and end: the API server's
-// count minus the driver's own.
+// writeWindow measures Courier's requests (writes, or reads) between begin and end:
+// the API server's count minus the driver's own.
 type writeWindow struct {
-	cp   *controlPlane
-	api0 writeCounts
-	drv0 writeCounts
+	cp    *controlPlane
+	verbs map[string]bool
+	api0  writeCounts
+	drv0  writeCounts
 }
 
+// beginWrites opens a window on Courier's writes.
 func (cp *controlPlane) beginWrites(ctx context.Context) (*writeWindow, error) {
-	api, err := cp.apiWrites(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &writeWindow{cp: cp, api0: api, drv0: cp.writes.snapshot()}, nil
+	return cp.beginRequests(ctx, mutatingVerbs)
 }
 
-// end returns Courier's writes since begin.
-func (w *writeWindow) end(ctx context.Context) (writeCounts, error) {
-	api, err := w.cp.apiWrites(ctx)
+// beginRequests opens a window on Courier's requests with the verbs in verbs.
+func (cp *controlPlane) beginRequests(ctx context.Context, verbs map[string]bool) (*writeWindow, error) {
+	api, err := cp.apiRequests(ctx, verbs)
 	if err != nil {
 		return nil, err
 	}
-	drv := w.cp.writes.snapshot().sub(w.drv0)
+	return &writeWindow{cp: cp, verbs: verbs, api0: api, drv0: cp.writes.snapshot(verbs)}, nil
+}
+
+// end returns Courier's requests since begin.
+func (w *writeWindow) end(ctx context.Context) (writeCounts, error) {
+	api, err := w.cp.apiRequests(ctx, w.verbs)
+	if err != nil {
+		return nil, err
+	}
+	drv := w.cp.writes.snapshot(w.verbs).sub(w.drv0)
 	return api.sub(w.api0).sub(drv), nil
 }

@@ -11,7 +11,7 @@ import (
 // Config holds the sizes of every scenario. Presets come from BENCH_SCALE; flags
 // (passed after -args) override single values.
 type Config struct {
-	// Scale is "full" or "small".
+	// Scale is "full", "small" or "large".
 	Scale string
 	// Parallelism is how many writes the baseline client has in flight: Courier's
 	// --child-parallelism default.
@@ -42,6 +42,10 @@ type Config struct {
 	// sources each, every one to all ChurnNamespaces).
 	ChurnNamespaces, ChurnSources, ChurnPropagations int
 
+	// ScaleWaves are scenario 9's waves of copies: each is made, measured, Courier
+	// restarted on it and measured again, and deleted.
+	ScaleWaves []wave
+
 	// RolloutDeployments is the number of opted-in Deployments sharing one
 	// ConfigMap (scenario 6).
 	RolloutDeployments int
@@ -60,7 +64,7 @@ type Config struct {
 	// CourierBinary, when set, is run instead of a fresh build of ./cmd/courier
 	// (for comparing a candidate change built elsewhere).
 	CourierBinary string
-	// Groups are the scenario groups to run (propagation, rollout, memory, churn).
+	// Groups are the scenario groups to run (propagation, rollout, memory, churn, scale).
 	Groups []string
 	// Rounds is how often the timed fan-out and update run, for Courier and for
 	// the baseline; the median round is reported, so one noisy run on a shared
@@ -76,10 +80,21 @@ func presets(scale string) (Config, error) {
 		MemoryPropagations: 10, MemoryDeployments: 200, MemorySettle: 30 * time.Second,
 		ChurnNamespaces: 250, ChurnSources: 20, ChurnPropagations: 10,
 		RolloutDeployments: 500, CheckTimes: true, Rounds: 3,
+		ScaleWaves: []wave{
+			{name: "scale-8k", namespaces: 1000, sources: 20, props: 20, bytes: 8 << 10},
+			{name: "scale-64k", namespaces: 250, sources: 20, props: 20, bytes: 64 << 10},
+		},
 	}
 	switch scale {
 	case "full":
 		return full, nil
+	case "large":
+		// Not in CI: the fan-out to 10,000 namespaces, and 20,000 copies across them.
+		large := full
+		large.Scale = "large"
+		large.FanoutNamespaces, large.NewNamespaces = 10000, 1000
+		large.ScaleWaves = []wave{{name: "scale-8k", namespaces: 10000, sources: 2, props: 2, bytes: 8 << 10}}
+		return large, nil
 	case "small":
 		small := full
 		small.Scale = "small"
@@ -88,11 +103,17 @@ func presets(scale string) (Config, error) {
 		small.MemoryDeployments, small.MemorySettle = 20, 5*time.Second
 		small.ChurnNamespaces, small.ChurnSources, small.ChurnPropagations = 50, 10, 5
 		small.RolloutDeployments = 50
+		// As many copies as in full mode's churn: a heap figure per copy needs
+		// thousands of copies to rise above the runtime's noise of a MiB or two.
+		small.ScaleWaves = []wave{
+			{name: "scale-8k", namespaces: 250, sources: 20, props: 20, bytes: 8 << 10},
+			{name: "scale-64k", namespaces: 100, sources: 20, props: 20, bytes: 64 << 10},
+		}
 		small.CheckTimes = false
 		small.Rounds = 1
 		return small, nil
 	}
-	return Config{}, fmt.Errorf("BENCH_SCALE=%q: want full or small", scale)
+	return Config{}, fmt.Errorf("BENCH_SCALE=%q: want full, small or large", scale)
 }
 
 // Flags override single preset values; zero means "keep the preset".
@@ -108,7 +129,7 @@ var (
 	flagParallelism = flag.Int("parallelism", 0, "baseline client parallelism (default 16, Courier's --child-parallelism)")
 	flagOut         = flag.String("report", "", "write the JSON report to this file as well (and the markdown next to it)")
 	flagWorkDir     = flag.String("workdir", "", "keep kubeconfigs and courier logs in this directory")
-	flagScenarios   = flag.String("scenarios", "propagation,rollout,memory,churn", "scenario groups to run")
+	flagScenarios   = flag.String("scenarios", "propagation,rollout,memory,churn,scale", "scenario groups to run")
 	flagProfileDir  = flag.String("profile-dir", "", "write heap profiles of scenario 8's manager here")
 	flagBinary      = flag.String("courier-binary", "", "run this courier binary instead of building ./cmd/courier")
 	flagCheckTimes  = flag.String("check-times", "", "true/false: enforce the time budgets (default: full mode only)")

@@ -6,9 +6,9 @@ import (
 	"sync"
 )
 
-// driverWrites counts the driver's own mutating requests by verb and resource,
-// spelled the way apiserver_request_total spells them, so they can be subtracted
-// from the API server's counts.
+// driverWrites counts the driver's own requests (writes and reads) by verb and
+// resource, spelled the way apiserver_request_total spells them, so they can be
+// subtracted from the API server's counts.
 type driverWrites struct {
 	mu     sync.Mutex
 	counts writeCounts
@@ -32,12 +32,15 @@ func (d *driverWrites) wrap(rt http.RoundTripper) http.RoundTripper {
 	})
 }
 
-func (d *driverWrites) snapshot() writeCounts {
+// snapshot returns the counts of the verbs in verbs (mutatingVerbs, readVerbs).
+func (d *driverWrites) snapshot(verbs map[string]bool) writeCounts {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	out := make(writeCounts, len(d.counts))
 	for k, v := range d.counts {
-		out[k] = v
+		if verbs[k.Verb] {
+			out[k] = v
+		}
 	}
 	return out
 }
@@ -46,11 +49,11 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// classify maps a mutating request to its apiserver_request_total key.
+// classify maps a request to its apiserver_request_total key.
 func classify(req *http.Request) (writeKey, bool) {
 	verb := req.Method
 	switch verb {
-	case http.MethodPost, http.MethodPut, http.MethodDelete:
+	case http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodGet:
 	case http.MethodPatch:
 		// Exactly what the API server's CleanVerb checks.
 		if req.Header.Get("Content-Type") == "application/apply-patch+yaml" {
@@ -78,6 +81,13 @@ func classify(req *http.Request) (writeKey, bool) {
 	k := writeKey{Verb: verb, Resource: segs[0]}
 	if len(segs) >= 3 {
 		k.Subresource = segs[2]
+	}
+	if verb == http.MethodGet && len(segs) == 1 {
+		// A collection: the API server's CleanVerb says LIST, or WATCH.
+		k.Verb = "LIST"
+		if req.URL.Query().Get("watch") == "true" || req.URL.Query().Get("watch") == "1" {
+			k.Verb = "WATCH"
+		}
 	}
 	if strings.HasSuffix(k.Resource, "reviews") || apiServerOwn[k.Resource] {
 		return writeKey{}, false

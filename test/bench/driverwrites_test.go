@@ -21,11 +21,19 @@ func TestClassify(t *testing.T) {
 		{"PUT", "/apis/courier.dev/v1alpha1/clusterpropagations/x/status", "", writeKey{"PUT", "clusterpropagations", "status"}, true},
 		{"PUT", "/api/v1/namespaces/a/status", "", writeKey{"PUT", "namespaces", "status"}, true},
 		{"DELETE", "/api/v1/namespaces/a/configmaps", "", writeKey{"DELETE", "configmaps", ""}, true},
-		{"GET", "/api/v1/namespaces/a/secrets", "", writeKey{}, false},
+		{"GET", "/api/v1/namespaces/a/secrets", "", writeKey{"LIST", "secrets", ""}, true},
+		{"GET", "/api/v1/secrets?watch=true", "", writeKey{"WATCH", "secrets", ""}, true},
+		{"GET", "/api/v1/namespaces/a/secrets/s", "", writeKey{"GET", "secrets", ""}, true},
+		{"GET", "/api/v1/namespaces/a", "", writeKey{"GET", "namespaces", ""}, true},
+		{"GET", "/metrics", "", writeKey{}, false},
 		{"POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", "", writeKey{}, false},
 	}
 	for _, c := range cases {
-		req := &http.Request{Method: c.method, URL: &url.URL{Path: c.path}, Header: http.Header{}}
+		u, err := url.Parse(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := &http.Request{Method: c.method, URL: u, Header: http.Header{}}
 		if c.ctype != "" {
 			req.Header.Set("Content-Type", c.ctype)
 		}

@@ -32,6 +32,7 @@ func Run(ctx context.Context, cfg Config, dir string, logf func(format string, a
 		{"rollout", x.rollout},
 		{"memory", x.memory},
 		{"churn", x.churn},
+		{"scale", x.scale},
 	}
 	for _, g := range groups {
 		if !slices.Contains(cfg.Groups, g.name) {

@@ -14,14 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/internal/memrelease"
 	"github.com/courier-operator/courier/test/managerproc"
-)
-
-const (
-	churnLabel    = "bench.courier.dev/churn"
-	churnSourceNS = "bench-churn-source"
 )
 
 // churnResult is the JSON detail of scenario 8.
@@ -37,6 +31,8 @@ type churnResult struct {
 // memSnapshot is the manager's memory at one point, read after MemorySettle of
 // idleness: the kernel's resident set and the Go runtime's view of it.
 type memSnapshot struct {
+	// PeakRSS is the process's VmHWM so far.
+	PeakRSS   int64   `json:"peak_rss_bytes"`
 	RSS       int64   `json:"rss_bytes"`
 	RSSAnon   int64   `json:"rss_anon_bytes"`
 	RSSFile   int64   `json:"rss_file_bytes"`
@@ -59,63 +55,23 @@ func (m memSnapshot) String() string {
 // must return to within maxChurnGrowth of the figure before the copies existed.
 func (x *run) churn(ctx context.Context, cp *controlPlane, runner courierRunner) error {
 	cfg, r := x.cfg, x.r
-	nns, nsrc, props := cfg.ChurnNamespaces, cfg.ChurnSources, cfg.ChurnPropagations
-	res := &churnResult{Copies: nns * nsrc}
+	w := wave{name: "churn", namespaces: cfg.ChurnNamespaces, sources: cfg.ChurnSources, props: cfg.ChurnPropagations, bytes: cfg.SecretBytes}
+	res := &churnResult{Copies: w.copies()}
 	r.Scenarios["churn"] = res
-	if err := createAll(ctx, cp.c, nns, 32, func(i int) client.Object {
-		return namespace(fmt.Sprintf("churn-%04d", i), map[string]string{churnLabel: "true"})
-	}); err != nil {
+	if err := w.setup(ctx, cp.c); err != nil {
 		return err
 	}
-	if err := cp.c.Create(ctx, namespace(churnSourceNS, nil)); err != nil {
+	profile, err := x.heapProfiler(ctx, &runner, "churn")
+	if err != nil {
 		return err
-	}
-	if err := createAll(ctx, cp.c, nsrc, 8, func(i int) client.Object {
-		return secret(churnSourceNS, fmt.Sprintf("src-%02d", i), "source", payload(cfg.SecretBytes, i))
-	}); err != nil {
-		return err
-	}
-	pprofAddr := ""
-	if cfg.ProfileDir != "" {
-		var err error
-		if pprofAddr, err = freeAddr(); err != nil {
-			return err
-		}
-		runner.args = append(runner.args, "--pprof-bind-address="+pprofAddr)
 	}
 	p, err := runner.start(ctx)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = p.Stop(30 * time.Second) }()
-	profile := func(name string) {
-		if pprofAddr != "" {
-			if err := saveHeapProfile(ctx, pprofAddr, filepath.Join(cfg.ProfileDir, name+".pb.gz")); err != nil {
-				x.logf("churn: heap profile %s: %v", name, err)
-			}
-		}
-	}
-	// Warm up: a few copies made and deleted, so the code that creates and deletes
-	// copies has run (its executable pages are resident) on both sides of the
-	// comparison, and what is left is what grows with the number of copies.
-	warm := &v1alpha1.ClusterPropagation{ObjectMeta: metav1.ObjectMeta{Name: "bench-churn-warm-up"},
-		Spec: v1alpha1.ClusterPropagationSpec{Sources: []v1alpha1.SourceReference{{APIVersion: "v1", Kind: "Secret",
-			Namespace: churnSourceNS, Name: "src-00"}}}}
-	for i := range min(10, nns) {
-		warm.Spec.Targets.Namespaces = append(warm.Spec.Targets.Namespaces, v1alpha1.NamespacePattern(fmt.Sprintf("churn-%04d", i)))
-	}
-	copySel := client.MatchingLabels{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue}
-	if err := cp.c.Create(ctx, warm); err != nil {
+	if err := w.warmUp(ctx, cp.c); err != nil {
 		return err
-	}
-	if err := waitCopies(ctx, cp.c, copySel, len(warm.Spec.Targets.Namespaces), time.Minute); err != nil {
-		return fmt.Errorf("warm-up: %w", err)
-	}
-	if err := cp.c.Delete(ctx, warm); err != nil {
-		return err
-	}
-	if err := waitCopies(ctx, cp.c, copySel, 0, time.Minute); err != nil {
-		return fmt.Errorf("warm-up: %w", err)
 	}
 	if res.Before, err = x.settled(ctx, p, nil); err != nil {
 		return err
@@ -123,38 +79,21 @@ func (x *run) churn(ctx context.Context, cp *controlPlane, runner courierRunner)
 	x.logf("churn: before the copies: %s", res.Before)
 	profile("before")
 
-	t0 := time.Now()
-	per := nsrc / props
-	for g := range props {
-		cprop := &v1alpha1.ClusterPropagation{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("bench-churn-%02d", g)},
-			Spec: v1alpha1.ClusterPropagationSpec{Targets: v1alpha1.ClusterTargets{NamespaceSelector: &v1alpha1.LabelSelector{
-				MatchLabels: map[string]v1alpha1.LabelValue{churnLabel: "true"}}}}}
-		for j := range per {
-			cprop.Spec.Sources = append(cprop.Spec.Sources, v1alpha1.SourceReference{APIVersion: "v1", Kind: "Secret",
-				Namespace: churnSourceNS, Name: fmt.Sprintf("src-%02d", g*per+j)})
-		}
-		if err := cp.c.Create(ctx, cprop); err != nil {
-			return err
-		}
-	}
-	if err := waitCopies(ctx, cp.c, copySel, res.Copies, scaled(res.Copies, 50*time.Millisecond, 2*time.Minute)); err != nil {
+	took, err := w.fanOut(ctx, cp.c)
+	if err != nil {
 		return err
 	}
-	res.CreateS = time.Since(t0).Seconds()
-	if res.With, err = x.settled(ctx, p, map[string]int{"clusterpropagation": props}); err != nil {
+	res.CreateS = took.Seconds()
+	if res.With, err = x.settled(ctx, p, map[string]int{"clusterpropagation": w.props}); err != nil {
 		return err
 	}
 	x.logf("churn: with %d copies (made in %.1f s): %s", res.Copies, res.CreateS, res.With)
 	profile("with")
 
-	t0 = time.Now()
-	if err := cp.c.DeleteAllOf(ctx, &v1alpha1.ClusterPropagation{}); err != nil {
+	if took, err = w.remove(ctx, cp.c); err != nil {
 		return err
 	}
-	if err := waitCopies(ctx, cp.c, copySel, 0, scaled(res.Copies, 50*time.Millisecond, 2*time.Minute)); err != nil {
-		return err
-	}
-	res.DeleteS = time.Since(t0).Seconds()
+	res.DeleteS = took.Seconds()
 	if res.After, err = x.settled(ctx, p, nil); err != nil {
 		return err
 	}
@@ -162,7 +101,7 @@ func (x *run) churn(ctx context.Context, cp *controlPlane, runner courierRunner)
 	profile("after")
 
 	r.row("8. churn", fmt.Sprintf("before the copies (after a warm-up of 10, %s idle)", churnSettle(cfg)), res.Before.String(), "", "")
-	r.row("8. churn", fmt.Sprintf("with %d copies (%d × %d)", res.Copies, nns, nsrc), res.With.String(), "", "")
+	r.row("8. churn", fmt.Sprintf("with %d copies (%d × %d)", res.Copies, w.namespaces, w.sources), res.With.String(), "", "")
 	r.row("8. churn", "after deleting them", res.After.String(), "", "")
 	growth := float64(res.After.RSS - res.Before.RSS)
 	r.budget(Budget{Name: "8. churn: steady RSS after − before", Limit: "≤ " + mib(maxChurnGrowth), Measured: mib(growth),
@@ -186,7 +125,7 @@ func (x *run) settled(ctx context.Context, p *managerproc.Process, minReconciles
 	if err != nil {
 		return memSnapshot{}, err
 	}
-	snap := memSnapshot{RSS: mem.RSS, RSSAnon: mem.RSSAnon, RSSFile: mem.RSSFile, HeapInuse: m.Sum("go_memstats_heap_inuse_bytes", nil),
+	snap := memSnapshot{PeakRSS: mem.PeakRSS, RSS: mem.RSS, RSSAnon: mem.RSSAnon, RSSFile: mem.RSSFile, HeapInuse: m.Sum("go_memstats_heap_inuse_bytes", nil),
 		HeapRetained: m.Sum("go_memstats_heap_idle_bytes", nil) - m.Sum("go_memstats_heap_released_bytes", nil),
 		Goroutines:   m.Sum("go_goroutines", nil), Runtime: map[string]float64{}}
 	for _, s := range m {
@@ -228,6 +167,25 @@ func waitCopies(ctx context.Context, c client.Client, sel client.MatchingLabels,
 		}
 	}
 	return fmt.Errorf("%d copies after %s, want %d", got, timeout, n)
+}
+
+// heapProfiler makes runner's manager serve pprof when ProfileDir is set, and
+// returns what saves its heap profile as ProfileDir/<name>.pb.gz (nothing without
+// ProfileDir).
+func (x *run) heapProfiler(ctx context.Context, runner *courierRunner, scenario string) (func(name string), error) {
+	if x.cfg.ProfileDir == "" {
+		return func(string) {}, nil
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	runner.args = append(runner.args, "--pprof-bind-address="+addr)
+	return func(name string) {
+		if err := saveHeapProfile(ctx, addr, filepath.Join(x.cfg.ProfileDir, name+".pb.gz")); err != nil {
+			x.logf("%s: heap profile %s: %v", scenario, name, err)
+		}
+	}, nil
 }
 
 // freeAddr returns a free loopback address.
