@@ -8,7 +8,8 @@
 // ClusterPropagation; the own namespace plus the source owner's consent for
 // Propagation) and build each copy with internal/copies. Three ChildSets declared
 // once (copysets.go) keep the copies in line: Secrets and ConfigMaps typed and
-// cached by the manager through a label-selected cache (CacheByObject), every other
+// cached by the manager through a label-selected cache that keeps their metadata
+// and a digest of their content (CacheByObject), every other
 // kind unstructured and listed from the API server on demand. The Status hook
 // (status.go) sums their reports up.
 //

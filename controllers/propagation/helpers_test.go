@@ -128,3 +128,57 @@ func deleteAndWait(ctx context.Context, obj client.Object) {
 func copyOf(owner string) map[string]string {
 	return map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue, v1alpha1.LabelClusterPropagation: owner}
 }
+
+// sourceOfKind returns a source Secret or ConfigMap (two keys and a label) in ns;
+// with ns "" an empty object of that kind to read into.
+func sourceOfKind(kind, ns string) client.Object {
+	meta := metav1.ObjectMeta{Name: "cfg", Namespace: ns, Labels: map[string]string{"team-of-source": "a"}}
+	if ns == "" {
+		meta = metav1.ObjectMeta{}
+	}
+	if kind == "Secret" {
+		return &corev1.Secret{ObjectMeta: meta, Data: map[string][]byte{"k": []byte("v"), "other": []byte("o")}}
+	}
+	return &corev1.ConfigMap{ObjectMeta: meta, Data: map[string]string{"k": "v", "other": "o"}}
+}
+
+// contentAndMeta reads the copy key and returns what Exact keeps equal to the
+// desired state (withoutLifecycle).
+func contentAndMeta(ctx context.Context, key types.NamespacedName, kind string) map[string]any {
+	obj := sourceOfKind(kind, "")
+	Expect(admin.Get(ctx, key, obj)).To(Succeed())
+	return withoutLifecycle(obj)
+}
+
+// withoutLifecycle is obj's labels, annotations and content: what a copy must keep
+// exactly, without the metadata the API server changes on every write.
+func withoutLifecycle(obj client.Object) map[string]any {
+	out := map[string]any{"labels": obj.GetLabels(), "annotations": obj.GetAnnotations()}
+	switch o := obj.(type) {
+	case *corev1.Secret:
+		out["data"], out["type"], out["immutable"] = o.Data, o.Type, o.Immutable
+	case *corev1.ConfigMap:
+		out["data"], out["binaryData"], out["immutable"] = o.Data, o.BinaryData, o.Immutable
+	}
+	return out
+}
+
+func with(m map[string]string, k, v string) map[string]string {
+	out := map[string]string{k: v}
+	for mk, mv := range m {
+		if mk != k {
+			out[mk] = mv
+		}
+	}
+	return out
+}
+
+func without(m map[string]string, k string) map[string]string {
+	out := map[string]string{}
+	for mk, mv := range m {
+		if mk != k {
+			out[mk] = mv
+		}
+	}
+	return out
+}
