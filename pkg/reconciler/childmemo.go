@@ -63,15 +63,23 @@ type childMemo struct {
 // maxChildMemos); an entry goes when the child is pruned.
 //
 // For kinds in watched (whose watch reports every event, see Builder.Complete), a
-// creation stays pending only until the first event of the child: the cache shows
-// it from then on, or shows it gone.
+// pending creation is awaited, not read, until the first event of the child.
 type childMemos struct {
 	mu sync.Mutex
 	m  shrinkmap.Map[childRef, childMemo] // shrinks after a large prune
-	// creating holds when each pending creation was made: until the cache lists
-	// the child, an event of it arrives, or creationTTL passes.
-	creating shrinkmap.Map[objectRef, time.Time]
+	// creating holds the pending creations: until the cache lists the child, or
+	// creationTTL passes.
+	creating shrinkmap.Map[objectRef, pendingCreate]
 	watched  map[schema.GroupVersionKind]bool // set before the controller starts
+}
+
+// pendingCreate is a pending creation: when it was made, and whether an event of the
+// child arrived since. Once one did, the cache shows the child (or shows it gone)
+// from then on; but a reconcile that listed before the event still misses it, so
+// the creation stays pending, and such a reconcile reads the child.
+type pendingCreate struct {
+	at       time.Time
+	observed bool
 }
 
 // pending reports whether ref was created less than creationTTL ago and not seen in
@@ -86,8 +94,8 @@ func (c *childMemos) pending(ref childRef) bool {
 }
 
 func (c *childMemos) pendingLocked(ref childRef) bool {
-	created, ok := c.creating.Get(ref.object())
-	if ok && time.Since(created) >= creationTTL {
+	cr, ok := c.creating.Get(ref.object())
+	if ok && time.Since(cr.at) >= creationTTL {
 		c.creating.Delete(ref.object())
 		return false
 	}
@@ -104,14 +112,20 @@ func (c *childMemos) awaited(ref childRef, hash string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m, _ := c.m.Get(ref)
-	return c.watched[ref.gvk] && hash != "" && m.hash == hash && c.pendingLocked(ref)
+	cr, _ := c.creating.Get(ref.object())
+	return c.watched[ref.gvk] && hash != "" && m.hash == hash && c.pendingLocked(ref) && !cr.observed
 }
 
-// observed records an event of the child gvk/key: it is no longer pending.
+// observed records an event of the child gvk/key: its creation, if pending, is no
+// longer awaited.
 func (c *childMemos) observed(gvk schema.GroupVersionKind, key types.NamespacedName) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.creating.Delete(objectRef{gvk: gvk, key: key})
+	o := objectRef{gvk: gvk, key: key}
+	if cr, ok := c.creating.Get(o); ok && !cr.observed {
+		cr.observed = true
+		c.creating.Set(o, cr)
+	}
 }
 
 // wrote records a successful write of ref that replaced resourceVersion over
@@ -131,7 +145,7 @@ func (c *childMemos) wrote(ref childRef, rv, over, hash string, create bool) {
 	ref.key = types.NamespacedName{Namespace: interned(ref.key.Namespace), Name: interned(ref.key.Name)}
 	c.m.Set(ref, childMemo{rv: rv, over: over, hash: hash})
 	if create {
-		c.creating.Set(ref.object(), time.Now())
+		c.creating.Set(ref.object(), pendingCreate{at: time.Now()})
 	}
 }
 
