@@ -118,9 +118,10 @@ func (w *childWork[T, C]) repair(ctx context.Context, ref childRef, d C, live C)
 		return unchanged
 	}
 	want := d
-	if key := w.step.cs.ContentDigest; isDigested(live, key) {
+	if key := w.step.cs.ContentDigest; isDigested(live, key) && !w.hashChanged(d, live) {
 		// live comes from a cache that keeps its content's digest only: compare
-		// like with like.
+		// like with like. (When the desired state's hash changed, a write is due
+		// whatever the content, and nothing needs digesting.)
 		var err error
 		if want, err = digested(d, key); err != nil {
 			return failed(ref, err)
@@ -238,10 +239,16 @@ func LastOtherWriter(obj client.Object, owner string) string {
 	return strings.Join(latest, " or ")
 }
 
+// hashChanged reports whether d's HashAnnotation differs from live's: the desired
+// state changed since live was written (or someone changed the hash).
+func (w *childWork[T, C]) hashChanged(d, live C) bool {
+	h := w.step.cs.HashAnnotation
+	return h != "" && d.GetAnnotations()[h] != live.GetAnnotations()[h]
+}
+
 func (w *childWork[T, C]) matches(d, live C) bool {
-	if h := w.step.cs.HashAnnotation; h != "" && d.GetAnnotations()[h] != live.GetAnnotations()[h] {
-		// The desired state changed since live was written (or someone changed the
-		// hash): a write is due, no need to compare every field.
+	if w.hashChanged(d, live) {
+		// A write is due, no need to compare every field.
 		return false
 	}
 	return mismatch(d, live, w.step.fieldOwner(w.s)) == ""

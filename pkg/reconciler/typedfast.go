@@ -62,7 +62,7 @@ func lightCopy[C client.Object](obj C) (C, bool) {
 	v := reflect.ValueOf(obj).Elem()
 	t := v.Type()
 	for i := range t.NumField() {
-		if f := t.Field(i); f.Name != "TypeMeta" && f.Name != "ObjectMeta" && !(f.IsExported() && lightField(f.Type)) {
+		if f := t.Field(i); f.Name != "TypeMeta" && f.Name != "ObjectMeta" && (!f.IsExported() || !lightField(f.Type)) {
 			return zero, false
 		}
 	}

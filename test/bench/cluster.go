@@ -115,12 +115,6 @@ var apiServerOwn = map[string]bool{"leases": true}
 // counted when it ends.
 var readVerbs = map[string]bool{"GET": true, "LIST": true, "WATCH": true}
 
-// apiWrites scrapes the API server's apiserver_request_total and returns the
-// mutating requests.
-func (cp *controlPlane) apiWrites(ctx context.Context) (writeCounts, error) {
-	return cp.apiRequests(ctx, mutatingVerbs)
-}
-
 // apiRequests scrapes the API server's apiserver_request_total and returns the
 // requests with the verbs in verbs.
 func (cp *controlPlane) apiRequests(ctx context.Context, verbs map[string]bool) (writeCounts, error) {
