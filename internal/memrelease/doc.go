@@ -11,4 +11,8 @@
 // one gets a GC per interval when the runtime ran none (GC is paced by allocation,
 // so without it the garbage of a large deletion is only found by the runtime's
 // two-minute forced collection).
+//
+// SetSoftLimit bounds the other end: it sets the runtime's soft memory limit from
+// the container's memory limit, so the heap's growth between collections (up to
+// twice the live heap by default) does not take a start-up or a fan-out past it.
 package memrelease

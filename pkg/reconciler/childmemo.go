@@ -146,6 +146,8 @@ func (c *childMemos) wrote(ref childRef, rv, over, hash string, create bool) {
 	c.m.Set(ref, childMemo{rv: rv, over: over, hash: hash})
 	if create {
 		c.creating.Set(ref.object(), pendingCreate{at: time.Now()})
+	} else {
+		c.creating.Delete(ref.object()) // replaced: it was read live, it exists
 	}
 }
 

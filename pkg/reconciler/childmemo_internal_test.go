@@ -42,6 +42,12 @@ func TestChildMemosAwaited(t *testing.T) {
 	}
 
 	c.wrote(ref, "2", "", "h", true)
+	c.wrote(ref, "3", "2", "h", false)
+	if c.pending(ref) {
+		t.Fatal("still pending after a replace (it was read live)")
+	}
+
+	c.wrote(ref, "2", "", "h", true)
 	c.seen(ref)
 	if c.pending(ref) {
 		t.Fatal("still pending after the cache listed the child")

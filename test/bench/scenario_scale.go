@@ -126,9 +126,11 @@ func (x *run) scaleWave(ctx context.Context, cp *controlPlane, runner courierRun
 	if done, err = x.requests(ctx, cp); err != nil {
 		return res, err
 	}
-	if p, err = runner.start(ctx); err != nil {
+	restarted, err := runner.start(ctx)
+	if err != nil {
 		return res, err
 	}
+	p = restarted // stopped by the deferred Stop
 	ready := time.Now()
 	sampler = sampleMemory(ctx, p, 250*time.Millisecond)
 	idleAt, err := waitIdle(ctx, p, props, 2*time.Minute)
