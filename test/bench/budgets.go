@@ -14,9 +14,8 @@ const (
 	maxChurnGrowth = 10 << 20
 	// maxHeapPerCopy bounds the steady Go heap in use each managed copy costs,
 	// whatever its size (scenario 9): a cache of whole copies costs more than the
-	// smallest copy measured (8 KiB), and the figure of 2,000 copies in small mode
-	// varies by a KiB. targetHeapPerCopy is issue 19's goal, reported but not yet
-	// enforced.
+	// smallest copy measured (8 KiB). The figure varies by a KiB or two from run to
+	// run. targetHeapPerCopy is issue 19's goal, reported but not yet enforced.
 	maxHeapPerCopy    = 8 << 10
 	targetHeapPerCopy = 2 << 10
 	// maxPeakFactor bounds the peak RSS of a fan-out or a start-up as a multiple of
