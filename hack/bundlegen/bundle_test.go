@@ -31,9 +31,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/courier-operator/courier/hack/bundlegen/internal/bundle"
-
-	"github.com/courier-operator/courier/hack/bundlegen/internal/manifest"
 	"github.com/courier-operator/courier/hack/bundlegen/internal/tools"
+	"github.com/courier-operator/courier/hack/internal/manifest"
 )
 
 // newestKubernetes is the newest Kubernetes minor the bundle must install on; the
@@ -47,6 +46,29 @@ func repoRoot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return root
+}
+
+// releaseOptions returns the repository root and the options of the release it
+// describes.
+func releaseOptions(t *testing.T) (string, bundle.Options) {
+	t.Helper()
+	root := repoRoot(t)
+	o, err := ReleaseOptions(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root, o
+}
+
+// mustKustomize builds the kustomization directory dir (relative to root) and
+// decodes the objects it renders.
+func mustKustomize(t *testing.T, root, dir string) []*unstructured.Unstructured {
+	t.Helper()
+	objs, err := kustomizeObjects(root, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
 }
 
 // loadBundle loads the committed bundle the way operator-sdk bundle validate does.
@@ -66,11 +88,7 @@ func loadBundle(t *testing.T) *manifests.Bundle {
 // config/samples and fails when the committed bundle/ or bundle.Dockerfile differ:
 // run `make bundle-offline` and commit.
 func TestBundleIsReproducible(t *testing.T) {
-	root := repoRoot(t)
-	o, err := ReleaseOptions(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, o := releaseOptions(t)
 	res, err := RenderBundle(root, o)
 	if err != nil {
 		t.Fatal(err)
@@ -111,14 +129,7 @@ func TestBundleIsReproducible(t *testing.T) {
 // `kustomize build config/default` semantically, independently of the generator.
 func TestBundleMatchesConfig(t *testing.T) {
 	root := repoRoot(t)
-	stream, err := tools.Kustomize(root, "config/default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := manifest.Decode(stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	objs := mustKustomize(t, root, "config/default")
 	b := loadBundle(t)
 
 	// CRDs: identical objects.
@@ -176,14 +187,7 @@ func TestBundleMatchesConfig(t *testing.T) {
 	// config/manifests (config/default plus the rights to install the admission
 	// policy).
 	sa := dep.Spec.Template.Spec.ServiceAccountName
-	olmStream, err := tools.Kustomize(root, "config/manifests")
-	if err != nil {
-		t.Fatal(err)
-	}
-	olmObjs, err := manifest.Decode(olmStream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	olmObjs := mustKustomize(t, root, "config/manifests")
 	wantNS, wantCluster := boundRules(t, olmObjs, sa)
 	gotNS := permissionRules(b.CSV.Spec.InstallStrategy.StrategySpec.Permissions, sa)
 	gotCluster := permissionRules(b.CSV.Spec.InstallStrategy.StrategySpec.ClusterPermissions, sa)

@@ -20,11 +20,7 @@ const bundleImageBase = "ghcr.io/courier-operator/courier-operator-bundle"
 // no stranded bundle, valid skipRanges) and that the current bundle is in every
 // channel it declares, at the head.
 func TestCatalogGraph(t *testing.T) {
-	root := repoRoot(t)
-	o, err := ReleaseOptions(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, o := releaseOptions(t)
 	chs, err := catalog.LoadChannels(filepath.Join(root, "catalog", "courier-operator", "channels.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -73,11 +69,7 @@ func TestCatalogGraph(t *testing.T) {
 // be exactly what opm renders from bundle/ (run make catalog-render when not), and
 // `opm validate` to accept the catalog.
 func TestCatalogHasCurrentBundle(t *testing.T) {
-	root := repoRoot(t)
-	o, err := ReleaseOptions(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, o := releaseOptions(t)
 	opm, err := tools.Path(root, "opm")
 	if err != nil {
 		t.Fatal(err)

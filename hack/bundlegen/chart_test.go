@@ -13,8 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/courier-operator/courier/hack/bundlegen/internal/manifest"
 	"github.com/courier-operator/courier/hack/bundlegen/internal/tools"
+	"github.com/courier-operator/courier/hack/internal/manifest"
 )
 
 // chartKubeVersion is the Kubernetes version helm renders and lints for.
@@ -77,14 +77,7 @@ func TestChartMatchesConfig(t *testing.T) {
 	}
 	const prefix = "rel-courier-"
 
-	crdStream, err := tools.Kustomize(root, "config/crd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	crds, err := manifest.Decode(crdStream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	crds := mustKustomize(t, root, "config/crd")
 	for _, want := range crds {
 		got, ok := byKindName["CustomResourceDefinition/"+want.GetName()]
 		if !ok || !equality.Semantic.DeepEqual(got.Object["spec"], want.Object["spec"]) {
@@ -92,14 +85,7 @@ func TestChartMatchesConfig(t *testing.T) {
 		}
 	}
 
-	rbacStream, err := tools.Kustomize(root, "config/rbac")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rbac, err := manifest.Decode(rbacStream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rbac := mustKustomize(t, root, "config/rbac")
 	for _, want := range rbac {
 		got, ok := byKindName[want.GetKind()+"/"+prefix+want.GetName()]
 		if !ok {
@@ -127,14 +113,7 @@ func TestChartMatchesConfig(t *testing.T) {
 
 	// The admission policy is config/admission's, with the names the manager
 	// verifies and the parameter ConfigMap in the release namespace.
-	admissionStream, err := tools.Kustomize(root, "config/admission")
-	if err != nil {
-		t.Fatal(err)
-	}
-	admission, err := manifest.Decode(admissionStream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	admission := mustKustomize(t, root, "config/admission")
 	for _, want := range admission {
 		got, ok := byKindName[want.GetKind()+"/courier-"+want.GetName()]
 		if !ok {
@@ -162,14 +141,7 @@ func TestChartMatchesConfig(t *testing.T) {
 	}
 
 	// The Deployment keeps config/manager's hardening, probes and resources.
-	defStream, err := tools.Kustomize(root, "config/default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defObjs, err := manifest.Decode(defStream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	defObjs := mustKustomize(t, root, "config/default")
 	want, got := &appsv1.Deployment{}, &appsv1.Deployment{}
 	mustConvert(t, manifest.Find(defObjs, "Deployment")[0], want)
 	deps := manifest.Find(chart, "Deployment")

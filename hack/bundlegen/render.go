@@ -3,20 +3,28 @@ package main
 import (
 	"path/filepath"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/courier-operator/courier/hack/bundlegen/internal/bundle"
 	"github.com/courier-operator/courier/hack/bundlegen/internal/chart"
-	"github.com/courier-operator/courier/hack/bundlegen/internal/manifest"
 	"github.com/courier-operator/courier/hack/bundlegen/internal/markers"
 	"github.com/courier-operator/courier/hack/bundlegen/internal/tools"
+	"github.com/courier-operator/courier/hack/internal/manifest"
 )
 
-// RenderBundle renders the bundle from the repository at root.
-func RenderBundle(root string, o bundle.Options) (*bundle.Result, error) {
-	stream, err := tools.Kustomize(root, "config/manifests")
+// kustomizeObjects builds the kustomization directory dir (relative to root) and
+// decodes the objects it renders.
+func kustomizeObjects(root, dir string) ([]*unstructured.Unstructured, error) {
+	stream, err := tools.Kustomize(root, dir)
 	if err != nil {
 		return nil, err
 	}
-	objs, err := manifest.Decode(stream)
+	return manifest.Decode(stream)
+}
+
+// RenderBundle renders the bundle from the repository at root.
+func RenderBundle(root string, o bundle.Options) (*bundle.Result, error) {
+	objs, err := kustomizeObjects(root, "config/manifests")
 	if err != nil {
 		return nil, err
 	}
@@ -33,29 +41,13 @@ func RenderBundle(root string, o bundle.Options) (*bundle.Result, error) {
 
 // RenderChart renders the chart's generated files from the repository at root.
 func RenderChart(root string) (map[string][]byte, error) {
-	crds, err := tools.Kustomize(root, "config/crd")
-	if err != nil {
-		return nil, err
+	var sources [3][]*unstructured.Unstructured
+	for i, dir := range []string{"config/crd", "config/rbac", "config/admission"} {
+		objs, err := kustomizeObjects(root, dir)
+		if err != nil {
+			return nil, err
+		}
+		sources[i] = objs
 	}
-	rbac, err := tools.Kustomize(root, "config/rbac")
-	if err != nil {
-		return nil, err
-	}
-	admission, err := tools.Kustomize(root, "config/admission")
-	if err != nil {
-		return nil, err
-	}
-	crdObjs, err := manifest.Decode(crds)
-	if err != nil {
-		return nil, err
-	}
-	rbacObjs, err := manifest.Decode(rbac)
-	if err != nil {
-		return nil, err
-	}
-	admissionObjs, err := manifest.Decode(admission)
-	if err != nil {
-		return nil, err
-	}
-	return chart.Render(crdObjs, rbacObjs, admissionObjs)
+	return chart.Render(sources[0], sources[1], sources[2])
 }

@@ -20,9 +20,7 @@ import (
 // process and no directory behind. It needs built binaries and ~10 s, so it runs
 // only with E2E=1.
 func TestClusterRunsWorkloads(t *testing.T) {
-	if os.Getenv("E2E") != "1" {
-		t.Skip("set E2E=1 to start a real local cluster")
-	}
+	SkipUnlessE2E(t, "set E2E=1 to start a real local cluster")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 

@@ -2,21 +2,20 @@ package framework
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/courier-operator/courier/hack/localcluster"
 )
 
 // TestCatalogRoundTrip renders the throwaway bundle with opm, derives the next
 // version and writes a two-version catalog that `opm validate` accepts. It needs
 // opm (built by hack/olm-bins.sh), so it runs with E2E=1.
 func TestCatalogRoundTrip(t *testing.T) {
-	if os.Getenv("E2E") != "1" {
-		t.Skip("set E2E=1 (needs opm from hack/olm-bins.sh)")
-	}
+	localcluster.SkipUnlessE2E(t, "set E2E=1 (needs opm from hack/olm-bins.sh)")
 	ctx := context.Background()
 	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	if err != nil {

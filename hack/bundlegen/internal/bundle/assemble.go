@@ -16,8 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/courier-operator/courier/hack/bundlegen/internal/manifest"
 	"github.com/courier-operator/courier/hack/bundlegen/internal/markers"
+	"github.com/courier-operator/courier/hack/internal/manifest"
 )
 
 // Result is a rendered bundle.

@@ -9,7 +9,7 @@ import (
 	"github.com/blang/semver/v4"
 	"sigs.k8s.io/yaml"
 
-	"github.com/courier-operator/courier/hack/bundlegen/internal/manifest"
+	"github.com/courier-operator/courier/hack/internal/manifest"
 )
 
 // Entry is one bundle in a channel (the olm.channel schema's entries).
@@ -30,11 +30,7 @@ type Channel struct {
 
 // LoadChannels reads the olm.channel documents of a YAML file.
 func LoadChannels(path string) ([]Channel, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	objs, err := manifest.Decode(data)
+	objs, err := manifest.DecodeFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package manifest
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -15,20 +14,17 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// Decode splits a multi-document YAML stream into objects, skipping empty documents.
+// Decode splits a multi-document YAML or JSON stream into objects, skipping empty
+// documents.
 func Decode(data []byte) ([]*unstructured.Unstructured, error) {
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	var objs []*unstructured.Unstructured
 	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return objs, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		m := map[string]any{}
-		if err := yaml.Unmarshal(doc, &m); err != nil {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				return objs, nil
+			}
 			return nil, err
 		}
 		if len(m) == 0 {
@@ -36,6 +32,19 @@ func Decode(data []byte) ([]*unstructured.Unstructured, error) {
 		}
 		objs = append(objs, &unstructured.Unstructured{Object: m})
 	}
+}
+
+// DecodeFile decodes the file at path; a decoding error names the file.
+func DecodeFile(path string) ([]*unstructured.Unstructured, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return objs, nil
 }
 
 // DecodeFiles decodes every *.yaml file directly in dir (not kustomization.yaml), in
@@ -51,13 +60,9 @@ func DecodeFiles(dir string) ([]*unstructured.Unstructured, error) {
 		if filepath.Base(p) == "kustomization.yaml" {
 			continue
 		}
-		data, err := os.ReadFile(p)
+		objs, err := DecodeFile(p)
 		if err != nil {
 			return nil, err
-		}
-		objs, err := Decode(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 		all = append(all, objs...)
 	}
