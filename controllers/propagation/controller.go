@@ -11,7 +11,7 @@ import (
 // others; then sum the copies up in the status.
 func reconcilerFor[T reconciler.Object](e *engine, v variant[T]) *reconciler.Builder[T] {
 	c := newCopySets(e, v)
-	return reconciler.For(v.controller, v.newObj).
+	return reconciler.For(v.controller, v.New).
 		Steps(
 			reconciler.Finalizer("finalizer", v1alpha1.Finalizer, c.release),
 			reconciler.Sync("plan", c.makePlan),

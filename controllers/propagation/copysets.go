@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/internal/objectkind"
 	"github.com/courier-operator/courier/pkg/reconciler"
 )
 
@@ -32,8 +33,8 @@ type copySets[T reconciler.Object] struct {
 
 func newCopySets[T reconciler.Object](e *engine, v variant[T]) *copySets[T] {
 	c := &copySets[T]{e: e, v: v, planned: reconciler.NewKey[T, *plan]("plan")}
-	c.secrets = typedSet(c, secretGVK, func() client.ObjectList { return &corev1.SecretList{} }, func() *corev1.Secret { return &corev1.Secret{} }).Step()
-	c.configMaps = typedSet(c, configMapGVK, func() client.ObjectList { return &corev1.ConfigMapList{} }, func() *corev1.ConfigMap { return &corev1.ConfigMap{} }).Step()
+	c.secrets = typedSet(c, secretGVK, objectkind.Of(func(l *corev1.SecretList) []corev1.Secret { return l.Items })).Step()
+	c.configMaps = typedSet(c, configMapGVK, objectkind.Of(func(l *corev1.ConfigMapList) []corev1.ConfigMap { return l.Items })).Step()
 	c.others = reconciler.ChildSet[T, *unstructured.Unstructured]{
 		Name:       "copies/others",
 		FieldOwner: v1alpha1.FieldOwner,
@@ -72,11 +73,11 @@ func newCopySets[T reconciler.Object](e *engine, v variant[T]) *copySets[T] {
 }
 
 // typedSet declares the ChildSet of the copies of one built-in kind, typed C.
-func typedSet[T reconciler.Object, C client.Object](c *copySets[T], gvk schema.GroupVersionKind, newList func() client.ObjectList, newObj func() C) reconciler.ChildSet[T, C] {
+func typedSet[T reconciler.Object, C client.Object](c *copySets[T], gvk schema.GroupVersionKind, k objectkind.Kind[C]) reconciler.ChildSet[T, C] {
 	return reconciler.ChildSet[T, C]{
 		Name:       stepName(gvk),
 		FieldOwner: v1alpha1.FieldOwner,
-		NewList:    newList,
+		NewList:    k.NewList,
 		Labels:     c.labels,
 		Namespace:  c.namespace,
 		Desired: func(_ context.Context, s *reconciler.State[T]) ([]C, error) {
@@ -87,7 +88,7 @@ func typedSet[T reconciler.Object, C client.Object](c *copySets[T], gvk schema.G
 			if err := p.skipped[gvk]; err != nil {
 				return nil, err // its sources could not be read: prune nothing
 			}
-			return typedCopies(p.desired[gvk], newObj)
+			return typedCopies(p.desired[gvk], k.New)
 		},
 		OnConflict:  onConflict[T, C](c),
 		Prune:       prune[T, C](c),

@@ -57,13 +57,13 @@ func forSource[T reconciler.Object](m mapper, v variant[T], gvk schema.GroupVers
 		if copies.IsManagedCopy(obj.GetLabels()) {
 			return nil // a copy is never a source; copy events come from the copy watch
 		}
-		list := v.newList()
+		list := v.NewList()
 		if err := m.c.List(ctx, list, client.MatchingFields{sourceIndex: sourceKey(gvk, obj.GetNamespace())}); err != nil {
 			m.listFailed(ctx, err, v.controller, "source", obj)
 			return nil
 		}
 		var out []reconcile.Request
-		for _, p := range v.items(list) {
+		for _, p := range v.Items(list) {
 			if refersTo(v.view(p).sources, gvk, obj) {
 				out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(p)})
 			}

@@ -55,7 +55,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 // events are needed: sources are read live when a propagation syncs, so none is
 // cached). Kinds other than Secret and ConfigMap are streamed on first use.
 func setupVariant[T reconciler.Object](mgr ctrl.Manager, e *engine, m mapper, v variant[T]) error {
-	if err := mgr.GetFieldIndexer().IndexField(context.Background(), v.newObj(), sourceIndex, func(o client.Object) []string {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), v.New(), sourceIndex, func(o client.Object) []string {
 		return sourceKeys(v.view(o.(T)).sources)
 	}); err != nil {
 		return fmt.Errorf("indexing %s sources: %w", v.controller, err)

@@ -2,10 +2,10 @@ package propagation
 
 import (
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/internal/objectkind"
 	"github.com/courier-operator/courier/pkg/reconciler"
 )
 
@@ -15,10 +15,8 @@ import (
 type variant[T reconciler.Object] struct {
 	// controller is the controller's name (metrics, logs, event reporter).
 	controller string
-	newObj     func() T
-	newList    func() client.ObjectList
-	// items returns the propagations of a list made by newList.
-	items func(client.ObjectList) []T
+	// Kind makes empty propagations and lists of them.
+	objectkind.Kind[T]
 	// ownerLabel is the label naming the owning propagation on every copy.
 	ownerLabel string
 	// namespaced: Propagations are, ClusterPropagations are not.
@@ -34,11 +32,7 @@ type variant[T reconciler.Object] struct {
 
 var clusterVariant = variant[*v1alpha1.ClusterPropagation]{
 	controller: ClusterControllerName,
-	newObj:     func() *v1alpha1.ClusterPropagation { return &v1alpha1.ClusterPropagation{} },
-	newList:    func() client.ObjectList { return &v1alpha1.ClusterPropagationList{} },
-	items: func(l client.ObjectList) []*v1alpha1.ClusterPropagation {
-		return pointers(l.(*v1alpha1.ClusterPropagationList).Items)
-	},
+	Kind:       objectkind.Of(func(l *v1alpha1.ClusterPropagationList) []v1alpha1.ClusterPropagation { return l.Items }),
 	ownerLabel: v1alpha1.LabelClusterPropagation,
 	view:       clusterView,
 	targets: func(e *engine, s *reconciler.State[*v1alpha1.ClusterPropagation], _ map[types.NamespacedName]bool) targeting {
@@ -49,11 +43,7 @@ var clusterVariant = variant[*v1alpha1.ClusterPropagation]{
 
 var pullVariant = variant[*v1alpha1.Propagation]{
 	controller: PullControllerName,
-	newObj:     func() *v1alpha1.Propagation { return &v1alpha1.Propagation{} },
-	newList:    func() client.ObjectList { return &v1alpha1.PropagationList{} },
-	items: func(l client.ObjectList) []*v1alpha1.Propagation {
-		return pointers(l.(*v1alpha1.PropagationList).Items)
-	},
+	Kind:       objectkind.Of(func(l *v1alpha1.PropagationList) []v1alpha1.Propagation { return l.Items }),
 	ownerLabel: v1alpha1.LabelPropagation,
 	namespaced: true,
 	view:       namespacedView,
@@ -61,13 +51,4 @@ var pullVariant = variant[*v1alpha1.Propagation]{
 		return pullTargeting(s.Client, s.Object, e.opts.ExcludedNamespaces, withdrawn, s.NotReady)
 	},
 	forNamespace: func(m mapper) handler.MapFunc { return m.pullForNamespace },
-}
-
-// pointers returns pointers to the elements of items.
-func pointers[E any](items []E) []*E {
-	out := make([]*E, len(items))
-	for i := range items {
-		out[i] = &items[i]
-	}
-	return out
 }

@@ -21,7 +21,7 @@ import (
 // (inputs; nothing of them is cached), mapped to the consuming workloads by the
 // field index.
 func completeController[T client.Object](mgr ctrl.Manager, r *syncer, inputs *metastream.Hub, k workloadKind[T]) error {
-	return reconciler.For("rollout-"+strings.ToLower(k.name), k.newObj).
+	return reconciler.For("rollout-"+strings.ToLower(k.name), k.New).
 		Steps(reconciler.Sync("rollout", func(ctx context.Context, s *reconciler.State[T]) error {
 			return syncWorkload(ctx, r, k, s.Object, scope{Client: s.Client, Reader: s.Reader, Log: s.Log, Eventf: s.Eventf})
 		})).

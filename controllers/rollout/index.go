@@ -3,9 +3,6 @@ package rollout
 import (
 	"context"
 
-	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -44,20 +41,18 @@ func (k workloadKind[T]) indexInputs(obj client.Object) []string {
 // namespace, that consumes the input.
 func (k workloadKind[T]) consumers(c client.Reader, input workloadrefs.Kind) func(ctx context.Context, obj client.Object) []reconcile.Request {
 	return func(ctx context.Context, obj client.Object) []reconcile.Request {
-		list := k.newList()
+		list := k.NewList()
 		ref := workloadrefs.Ref{Kind: input, Name: obj.GetName()}
 		if err := c.List(ctx, list, client.InNamespace(obj.GetNamespace()), client.MatchingFields{inputsIndex: ref.String()}); err != nil {
 			// A local cache lookup only fails when the index is missing: a wiring bug.
 			logf.FromContext(ctx).Error(err, "listing consumers", "kind", k.name, "input", ref.String())
 			return nil
 		}
-		var out []reconcile.Request
-		_ = meta.EachListItem(list, func(o runtime.Object) error {
-			if co, ok := o.(client.Object); ok {
-				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: co.GetNamespace(), Name: co.GetName()}})
-			}
-			return nil
-		})
+		items := k.Items(list)
+		out := make([]reconcile.Request, 0, len(items))
+		for _, w := range items {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(w)})
+		}
 		return out
 	}
 }

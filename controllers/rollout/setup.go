@@ -53,7 +53,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 
 // setupKind registers the field index and the controller for one workload kind.
 func setupKind[T client.Object](mgr ctrl.Manager, r *syncer, inputs *metastream.Hub, k workloadKind[T]) error {
-	if err := mgr.GetFieldIndexer().IndexField(context.Background(), k.newObj(), inputsIndex, k.indexInputs); err != nil {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), k.New(), inputsIndex, k.indexInputs); err != nil {
 		return fmt.Errorf("indexing %s inputs: %w", k.name, err)
 	}
 	return completeController(mgr, r, inputs, k)

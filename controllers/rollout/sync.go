@@ -93,7 +93,7 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 		// Roll only from the workload as it is now, not from a cache that may not have
 		// seen our own previous rollout yet: one GET per rollout, so a stale read can
 		// never count (or announce) one change twice.
-		latest := k.newObj()
+		latest := k.New()
 		if err := sc.Reader.Get(ctx, client.ObjectKeyFromObject(obj), latest); err != nil {
 			return client.IgnoreNotFound(err)
 		}

@@ -1,0 +1,43 @@
+package objectkind
+
+import "sigs.k8s.io/controller-runtime/pkg/client"
+
+// Kind makes objects and lists of one kind, whose objects are T (a pointer type).
+type Kind[T client.Object] struct {
+	newObj  func() T
+	newList func() client.ObjectList
+	items   func(client.ObjectList) []T
+}
+
+// Of declares the kind whose list type is L and whose list items are O, from the
+// function that returns a list's items (usually `func(l *FooList) []Foo { return l.Items }`).
+// The pointer types LT and T are inferred.
+func Of[L any, LT interface {
+	*L
+	client.ObjectList
+}, O any, T interface {
+	*O
+	client.Object
+}](items func(*L) []O) Kind[T] {
+	return Kind[T]{
+		newObj:  func() T { return T(new(O)) },
+		newList: func() client.ObjectList { return LT(new(L)) },
+		items: func(l client.ObjectList) []T {
+			objs := items((*L)(l.(LT)))
+			out := make([]T, len(objs))
+			for i := range objs {
+				out[i] = &objs[i]
+			}
+			return out
+		},
+	}
+}
+
+// New returns an empty object of the kind.
+func (k Kind[T]) New() T { return k.newObj() }
+
+// NewList returns an empty list of the kind.
+func (k Kind[T]) NewList() client.ObjectList { return k.newList() }
+
+// Items returns pointers to the objects of a list made by NewList (no copies).
+func (k Kind[T]) Items(l client.ObjectList) []T { return k.items(l) }
