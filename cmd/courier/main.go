@@ -15,9 +15,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	_ "k8s.io/client-go/plugin/pkg/client/auth" // auth providers for local runs
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -27,20 +24,15 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	courierv1alpha1 "github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/controllers"
 	"github.com/courier-operator/courier/internal/authzpolicy"
 	"github.com/courier-operator/courier/internal/memrelease"
 	"github.com/courier-operator/courier/internal/metricsauth"
+	courierscheme "github.com/courier-operator/courier/internal/scheme"
 	"github.com/courier-operator/courier/internal/version"
 )
 
-var scheme = runtime.NewScheme()
-
-func init() {
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(courierv1alpha1.AddToScheme(scheme))
-}
+var scheme = courierscheme.New()
 
 // config is everything the flags set.
 type config struct {

@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/controllers/rollout"
+	courierscheme "github.com/courier-operator/courier/internal/scheme"
 	"github.com/courier-operator/courier/pkg/metastream"
 	"github.com/courier-operator/courier/test/testenv"
 )
@@ -38,7 +38,7 @@ var (
 	k8sClient client.Client
 	// watchClient watches workloads to count their template changes.
 	watchClient client.WithWatch
-	scheme      = runtime.NewScheme()
+	scheme      *runtime.Scheme
 )
 
 func TestRollout(t *testing.T) {
@@ -48,8 +48,7 @@ func TestRollout(t *testing.T) {
 
 var _ = BeforeSuite(func() {
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
-	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
-	Expect(v1alpha1.AddToScheme(scheme)).To(Succeed())
+	scheme = courierscheme.New()
 
 	var err error
 	env, err = testenv.New()

@@ -25,6 +25,7 @@ import (
 
 	"github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/internal/authzpolicy"
+	courierscheme "github.com/courier-operator/courier/internal/scheme"
 	"github.com/courier-operator/courier/test/testenv"
 )
 
@@ -78,9 +79,7 @@ func shippedRole(t *testing.T, file string) *rbacv1.ClusterRole {
 func setup(t *testing.T) env {
 	t.Helper()
 	cfg, _ := testenv.Start(t)
-	scheme := runtime.NewScheme()
-	must(t, clientgoscheme.AddToScheme(scheme))
-	must(t, v1alpha1.AddToScheme(scheme))
+	scheme := courierscheme.New()
 	admin, err := client.New(cfg, client.Options{Scheme: scheme})
 	must(t, err)
 	e := env{cfg: cfg, scheme: scheme, admin: admin}
