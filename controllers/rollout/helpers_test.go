@@ -83,35 +83,31 @@ func template(name string, spec corev1.PodSpec) corev1.PodTemplateSpec {
 
 func optInLabels() map[string]string { return map[string]string{rollout.LabelOptIn: "true"} }
 
+// newWorkload returns an opted-in workload (a Deployment, StatefulSet or DaemonSet,
+// one replica) whose pods run spec and are selected by the label app=<name>.
+func newWorkload[O any, T interface {
+	*O
+	client.Object
+}](ns, name string, spec corev1.PodSpec) T {
+	obj := T(new(O))
+	obj.SetNamespace(ns)
+	obj.SetName(name)
+	obj.SetLabels(optInLabels())
+	selector, tmpl := &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}}, template(name, spec)
+	switch w := any(obj).(type) {
+	case *appsv1.Deployment:
+		w.Spec.Replicas = ptr.To[int32](1)
+		w.Spec.Selector, w.Spec.Template = selector, tmpl
+	case *appsv1.StatefulSet:
+		w.Spec.Selector, w.Spec.Template = selector, tmpl
+	case *appsv1.DaemonSet:
+		w.Spec.Selector, w.Spec.Template = selector, tmpl
+	}
+	return obj
+}
+
 func newDeployment(ns, name string, spec corev1.PodSpec) *appsv1.Deployment {
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: optInLabels()},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To[int32](1),
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
-			Template: template(name, spec),
-		},
-	}
-}
-
-func newStatefulSet(ns, name string, spec corev1.PodSpec) *appsv1.StatefulSet {
-	return &appsv1.StatefulSet{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: optInLabels()},
-		Spec: appsv1.StatefulSetSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
-			Template: template(name, spec),
-		},
-	}
-}
-
-func newDaemonSet(ns, name string, spec corev1.PodSpec) *appsv1.DaemonSet {
-	return &appsv1.DaemonSet{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: optInLabels()},
-		Spec: appsv1.DaemonSetSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
-			Template: template(name, spec),
-		},
-	}
+	return newWorkload[appsv1.Deployment](ns, name, spec)
 }
 
 // envFromConfigMap references a ConfigMap with envFrom.

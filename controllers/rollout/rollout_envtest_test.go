@@ -107,23 +107,31 @@ var _ = Describe("rollout on change", func() {
 		Expect(annotation(d, rollout.AnnotationPendingHash)()).To(BeEmpty())
 	})
 
-	It("rolls once for two changes inside the window", func() {
-		cm, _, rolls := webOnAppConfig()
+	// prepare runs before web exists and returns the changes to make once Courier
+	// tracks it; app-config is the ConfigMap web reads.
+	DescribeTable("rolls once per window, for what the workload reads only",
+		func(prepare func() func(appConfig *corev1.ConfigMap), want int64) {
+			change := prepare()
+			cm, _, rolls := webOnAppConfig()
 
-		setConfigMapData(cm, "k", "v2")
-		setConfigMapData(cm, "k", "v3")
-		rollsExactly(rolls, 1)
-	})
-
-	It("rolls nothing when an object the workload does not reference changes", func() {
-		other := createConfigMap(ns, "other-config", map[string]string{"k": "v1"})
-		otherSecret := createSecret(ns, "other-secret", map[string]string{"k": "v1"})
-		_, _, rolls := webOnAppConfig()
-
-		setConfigMapData(other, "k", "v2")
-		setSecretData(otherSecret, "k", "v2")
-		rollsExactly(rolls, 0)
-	})
+			change(cm)
+			rollsExactly(rolls, want)
+		},
+		Entry("once for two changes inside the window", func() func(*corev1.ConfigMap) {
+			return func(cm *corev1.ConfigMap) {
+				setConfigMapData(cm, "k", "v2")
+				setConfigMapData(cm, "k", "v3")
+			}
+		}, int64(1)),
+		Entry("nothing when an object the workload does not reference changes", func() func(*corev1.ConfigMap) {
+			other := createConfigMap(ns, "other-config", map[string]string{"k": "v1"})
+			otherSecret := createSecret(ns, "other-secret", map[string]string{"k": "v1"})
+			return func(*corev1.ConfigMap) {
+				setConfigMapData(other, "k", "v2")
+				setSecretData(otherSecret, "k", "v2")
+			}
+		}, int64(0)),
+	)
 
 	It("rolls nothing when an excluded reference changes", func() {
 		noisy := createConfigMap(ns, "noisy", map[string]string{"k": "v1"})
@@ -194,8 +202,12 @@ var _ = Describe("rollout on change", func() {
 			setConfigMapData(cm, "k", "v2")
 			rollsExactly(rolls, 1)
 		},
-		Entry("StatefulSet", func(ns string) client.Object { return newStatefulSet(ns, "db", podSpec(envFromConfigMap("cm"))) }),
-		Entry("DaemonSet", func(ns string) client.Object { return newDaemonSet(ns, "agent", podSpec(envFromConfigMap("cm"))) }),
+		Entry("StatefulSet", func(ns string) client.Object {
+			return newWorkload[appsv1.StatefulSet](ns, "db", podSpec(envFromConfigMap("cm")))
+		}),
+		Entry("DaemonSet", func(ns string) client.Object {
+			return newWorkload[appsv1.DaemonSet](ns, "agent", podSpec(envFromConfigMap("cm")))
+		}),
 	)
 
 	It("holds changes while paused and rolls once when unpaused", func() {
