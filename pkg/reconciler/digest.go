@@ -78,18 +78,13 @@ func digested[C client.Object](obj C, key string) (C, error) {
 		}
 		out = c
 	} else {
-		v := reflect.ValueOf(obj)
-		if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-			return obj, fmt.Errorf("digesting %T: not a pointer to a struct", obj)
+		c, ok := shallowCopy(obj) // the content is only read, then dropped
+		m := objectMetaOf(obj)
+		if !ok || m == nil {
+			return obj, fmt.Errorf("digesting %T: not a pointer to a struct with ObjectMeta", obj)
 		}
-		c := reflect.New(v.Elem().Type())
-		c.Elem().Set(v.Elem()) // shallow: the content is only read, then dropped
 		out = c.Interface().(client.Object)
-		m := objectMetaOf(out)
-		if m == nil {
-			return obj, fmt.Errorf("digesting %T: no ObjectMeta", obj)
-		}
-		*m = *m.DeepCopy()
+		*objectMetaOf(out) = *m.DeepCopy()
 	}
 	if err := digestInPlace(out, key); err != nil {
 		return obj, err
@@ -142,7 +137,7 @@ func contentOf(obj client.Object) (any, error) {
 	if u, ok := obj.(*unstructured.Unstructured); ok {
 		m := make(map[string]any, len(u.Object))
 		for k, v := range u.Object {
-			if !metadataField(k) {
+			if contentField(k) {
 				m[k] = v
 			}
 		}
@@ -155,79 +150,86 @@ func contentOf(obj client.Object) (any, error) {
 		}
 		return m, nil
 	}
-	v := reflect.ValueOf(obj)
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+	c, ok := shallowCopy(obj)
+	if !ok {
 		return nil, fmt.Errorf("%T is not a pointer to a struct", obj)
 	}
-	c := reflect.New(v.Elem().Type()).Elem()
-	c.Set(v.Elem())
-	for i := range c.NumField() {
-		if f := c.Type().Field(i); metadataStructField(f) {
-			c.Field(i).Set(reflect.Zero(f.Type))
+	for i := range c.Elem().NumField() {
+		if f := c.Elem().Type().Field(i); !contentStructField(f) {
+			c.Elem().Field(i).SetZero()
 		}
 	}
-	return c.Addr().Interface(), nil
+	return c.Interface(), nil
 }
 
 // stripContent removes everything but apiVersion, kind and metadata from obj.
 func stripContent(obj client.Object) {
-	if u, ok := obj.(*unstructured.Unstructured); ok {
-		for k := range u.Object {
-			if !kept(k) {
-				delete(u.Object, k)
-			}
-		}
-		return
-	}
-	for f := range typedContent(obj) {
-		f.Set(reflect.Zero(f.Type()))
+	for _, drop := range droppable(obj) {
+		drop()
 	}
 }
 
 // hasContent reports whether obj carries anything but apiVersion, kind and metadata.
 func hasContent(obj client.Object) bool {
-	if u, ok := obj.(*unstructured.Unstructured); ok {
-		for k := range u.Object {
-			if !kept(k) {
-				return true
-			}
-		}
-		return false
-	}
-	for f := range typedContent(obj) {
-		if !f.IsZero() {
+	for set := range droppable(obj) {
+		if set {
 			return true
 		}
 	}
 	return false
 }
 
-// kept reports whether a top-level field of an unstructured object stays in a
-// digested one.
-func kept(k string) bool { return k == "apiVersion" || k == "kind" || k == "metadata" }
-
-// typedContent yields the settable fields of a typed object that a digested one
-// does not keep: every exported field but TypeMeta and ObjectMeta.
-func typedContent(obj client.Object) iter.Seq[reflect.Value] {
-	return func(yield func(reflect.Value) bool) {
+// droppable yields the top-level fields of obj that a digested object does not
+// keep (every field but its identity), each as whether it is set and a function
+// that removes it.
+func droppable(obj client.Object) iter.Seq2[bool, func()] {
+	return func(yield func(bool, func()) bool) {
+		if u, ok := obj.(*unstructured.Unstructured); ok {
+			for k := range u.Object {
+				if !identityField(k) && !yield(true, func() { delete(u.Object, k) }) {
+					return
+				}
+			}
+			return
+		}
 		v := reflect.ValueOf(obj).Elem()
 		for i := range v.NumField() {
-			if f := v.Type().Field(i); f.IsExported() && f.Name != "TypeMeta" && f.Name != "ObjectMeta" && !yield(v.Field(i)) {
+			f := v.Field(i)
+			if sf := v.Type().Field(i); sf.IsExported() && !identityStructField(sf) && !yield(!f.IsZero(), f.SetZero) {
 				return
 			}
 		}
 	}
 }
 
-// metadataField reports whether an unstructured top-level field is left out of the
-// content: what Exact does not compare.
-func metadataField(k string) bool {
-	return k == "apiVersion" || k == "kind" || k == "metadata" || k == "status"
+// The top-level fields of a child, by JSON name for an unstructured one and by Go
+// field for a typed one: its identity (apiVersion, kind, metadata), which a
+// digested child keeps; its status, which Exact neither compares nor hashes; and
+// its content, everything else.
+
+func identityField(k string) bool { return k == "apiVersion" || k == "kind" || k == "metadata" }
+
+func contentField(k string) bool { return !identityField(k) && k != "status" }
+
+func identityStructField(f reflect.StructField) bool {
+	return f.Name == "TypeMeta" || f.Name == "ObjectMeta"
 }
 
-// metadataStructField is metadataField for a typed object's struct field.
-func metadataStructField(f reflect.StructField) bool {
-	return f.Name == "TypeMeta" || f.Name == "ObjectMeta" || f.Name == "Status" || !f.IsExported()
+func contentStructField(f reflect.StructField) bool {
+	return f.IsExported() && !identityStructField(f) && f.Name != "Status"
+}
+
+// shallowCopy returns a pointer to a new copy of the struct obj points to: fields are
+// copied by value, so its maps, slices and pointers are obj's. ok is false when obj
+// is not a pointer to a struct.
+func shallowCopy(obj client.Object) (c reflect.Value, ok bool) {
+	v := reflect.ValueOf(obj)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return reflect.Value{}, false
+	}
+	c = reflect.New(v.Elem().Type())
+	c.Elem().Set(v.Elem())
+	return c, true
 }
 
 // isDigested reports whether live came from a cache that digested it (DigestContent).

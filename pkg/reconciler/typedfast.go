@@ -59,15 +59,13 @@ func lightCopy[C client.Object](obj C) (C, bool) {
 	if objectMetaOf(obj) == nil {
 		return zero, false
 	}
-	v := reflect.ValueOf(obj).Elem()
-	t := v.Type()
+	t := reflect.TypeOf(obj).Elem()
 	for i := range t.NumField() {
-		if f := t.Field(i); f.Name != "TypeMeta" && f.Name != "ObjectMeta" && (!f.IsExported() || !lightField(f.Type)) {
+		if f := t.Field(i); !identityStructField(f) && (!f.IsExported() || !lightField(f.Type)) {
 			return zero, false
 		}
 	}
-	c := reflect.New(t)
-	c.Elem().Set(v)
+	c, _ := shallowCopy(obj)
 	for i := range t.NumField() {
 		switch f := c.Elem().Field(i); {
 		case f.Kind() == reflect.Map && !f.IsNil():
