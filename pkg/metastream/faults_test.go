@@ -68,13 +68,7 @@ func controlledStream(t *testing.T, setup func(*metadatafake.FakeMetadataClient)
 func TestStreamSurvivesFaults(t *testing.T) {
 	hub, watches, lists, ctx := faultyStream(t)
 	rec := &recorder{}
-	src := hub.Source(secretGVK, rec)
-	if err := src.Start(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := src.WaitForSync(ctx); err != nil {
-		t.Fatal(err)
-	}
+	subscribe(ctx, t, hub, secretGVK, rec)
 	if lists.Load() != 2 {
 		t.Fatalf("%d lists, want the failed one and its retry", lists.Load())
 	}

@@ -27,9 +27,14 @@ var secretGVK = schema.GroupVersionKind{Version: "v1", Kind: "Secret"}
 type recorder struct {
 	mu     sync.Mutex
 	events []string
+	// check, when set, inspects every object handed out before it is recorded.
+	check func(client.Object)
 }
 
 func (r *recorder) add(kind string, o client.Object, extra string) {
+	if r.check != nil {
+		r.check(o)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	gvk := o.GetObjectKind().GroupVersionKind()
@@ -85,25 +90,13 @@ func TestRelistAfterExpiredWatch(t *testing.T) {
 		secret("a", "kept"), secret("a", "removed-while-away"))
 
 	rec := &recorder{}
-	src := hub.Source(secretGVK, rec)
-	if err := src.Start(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := src.WaitForSync(ctx); err != nil {
-		t.Fatal(err)
-	}
+	subscribe(ctx, t, hub, secretGVK, rec)
 	w := receive(t, watches)
 	waitFor(t, rec, []string{"create Secret a/kept", "create Secret a/removed-while-away"})
 
 	// A source started on a running stream gets no replay, only later events.
 	late := &recorder{}
-	lateSrc := hub.Source(secretGVK, late)
-	if err := lateSrc.Start(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := lateSrc.WaitForSync(ctx); err != nil {
-		t.Fatal(err)
-	}
+	subscribe(ctx, t, hub, secretGVK, late)
 
 	w.Add(secret("b", "new"))
 	w.Modify(secret("a", "kept"))
@@ -176,39 +169,29 @@ func waitFor(t *testing.T, rec *recorder, want []string) {
 	t.Fatalf("events:\n got %q\nwant %q", got, want)
 }
 
-// dataless checks that every object handed out is metadata only, then records it.
-type dataless struct {
-	t    *testing.T
-	next *recorder
-}
-
-func (d *dataless) check(o client.Object) {
-	if _, ok := o.(*metav1.PartialObjectMetadata); !ok {
-		d.t.Errorf("event object is %T, want *metav1.PartialObjectMetadata", o)
+// subscribe starts a source of gvk's stream that hands events to rec, and waits
+// until it has synced.
+func subscribe(ctx context.Context, t *testing.T, hub *Hub, gvk schema.GroupVersionKind, rec *recorder) {
+	t.Helper()
+	src := hub.Source(gvk, rec)
+	if err := src.Start(ctx, nil); err != nil {
+		t.Fatal(err)
 	}
-	if len(o.GetManagedFields()) != 0 {
-		d.t.Errorf("event object %s carries managedFields", o.GetName())
+	if err := src.WaitForSync(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
 
-func (d *dataless) Create(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-	d.check(e.Object)
-	d.next.Create(ctx, e, q)
-}
-
-func (d *dataless) Update(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-	d.check(e.ObjectNew)
-	d.next.Update(ctx, e, q)
-}
-
-func (d *dataless) Delete(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-	d.check(e.Object)
-	d.next.Delete(ctx, e, q)
-}
-
-func (d *dataless) Generic(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-	d.check(e.Object)
-	d.next.Generic(ctx, e, q)
+// metadataOnly is a recorder's check that every object handed out is metadata only.
+func metadataOnly(t *testing.T) func(client.Object) {
+	return func(o client.Object) {
+		if _, ok := o.(*metav1.PartialObjectMetadata); !ok {
+			t.Errorf("event object is %T, want *metav1.PartialObjectMetadata", o)
+		}
+		if len(o.GetManagedFields()) != 0 {
+			t.Errorf("event object %s carries managedFields", o.GetName())
+		}
+	}
 }
 
 func TestHubStartsOnce(t *testing.T) {

@@ -76,44 +76,36 @@ func defaultsController() *reconciler.Builder[*Widget] {
 	deployments := reconciler.ChildSet[*Widget, *appsv1.Deployment]{
 		Name: "deployments", FieldOwner: "courier", Labels: labels,
 		NewList: func() client.ObjectList { return &appsv1.DeploymentList{} },
-		Desired: func(ctx context.Context, s *reconciler.State[*Widget]) ([]*appsv1.Deployment, error) {
-			var out []*appsv1.Deployment
-			for _, ns := range s.Object.Spec.Namespaces {
-				sel := map[string]string{"app": "web-" + s.Object.Name}
-				out = append(out, &appsv1.Deployment{
-					ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
-					Spec: appsv1.DeploymentSpec{
-						Selector: &metav1.LabelSelector{MatchLabels: sel},
-						Template: corev1.PodTemplateSpec{
-							ObjectMeta: metav1.ObjectMeta{Labels: sel},
-							Spec: corev1.PodSpec{Containers: []corev1.Container{{
-								Name: "web", Image: "nginx:" + s.Object.Spec.Data["tag"],
-								Ports: []corev1.ContainerPort{{ContainerPort: 8080}},
-								Env:   envFrom(s.Object.Spec.Data),
-							}}},
-						},
+		Desired: perNamespace(func(w *Widget, ns string) *appsv1.Deployment {
+			sel := map[string]string{"app": "web-" + w.Name}
+			return &appsv1.Deployment{
+				ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+				Spec: appsv1.DeploymentSpec{
+					Selector: &metav1.LabelSelector{MatchLabels: sel},
+					Template: corev1.PodTemplateSpec{
+						ObjectMeta: metav1.ObjectMeta{Labels: sel},
+						Spec: corev1.PodSpec{Containers: []corev1.Container{{
+							Name: "web", Image: "nginx:" + w.Spec.Data["tag"],
+							Ports: []corev1.ContainerPort{{ContainerPort: 8080}},
+							Env:   envFrom(w.Spec.Data),
+						}}},
 					},
-				})
+				},
 			}
-			return out, nil
-		},
+		}),
 	}
 	services := reconciler.ChildSet[*Widget, *corev1.Service]{
 		Name: "services", FieldOwner: "courier", Labels: labels,
 		NewList: func() client.ObjectList { return &corev1.ServiceList{} },
-		Desired: func(ctx context.Context, s *reconciler.State[*Widget]) ([]*corev1.Service, error) {
-			var out []*corev1.Service
-			for _, ns := range s.Object.Spec.Namespaces {
-				out = append(out, &corev1.Service{
-					ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
-					Spec: corev1.ServiceSpec{
-						Selector: map[string]string{"app": "web-" + s.Object.Name},
-						Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}},
-					},
-				})
+		Desired: perNamespace(func(w *Widget, ns string) *corev1.Service {
+			return &corev1.Service{
+				ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+				Spec: corev1.ServiceSpec{
+					Selector: map[string]string{"app": "web-" + w.Name},
+					Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}},
+				},
 			}
-			return out, nil
-		},
+		}),
 	}
 	return reconciler.For("defaults", func() *Widget { return &Widget{} }).Steps(deployments.Step(), services.Step())
 }
@@ -181,17 +173,12 @@ var _ = Describe("ChildSet against a real API server", func() {
 		Expect(counter.Calls().Writes()).To(BeZero(), counter.Calls().String())
 
 		// A change to one field updates exactly the changed children, once.
-		w := &Widget{}
-		Expect(k8s.Get(ctx, types.NamespacedName{Name: "defaults"}, w)).To(Succeed())
-		w.Spec.Data = map[string]string{"tag": "1.28", "env": "x"}
-		Expect(k8s.Update(ctx, w)).To(Succeed())
+		setWidgetData(ctx, "defaults", map[string]string{"tag": "1.28", "env": "x"})
 		counter.Reset()
 		reconcileOnce(ctx, r, "defaults")
 		Expect(counter.Calls().WritesOnly()).To(Equal(rt.Calls{Apply: 2, StatusPatch: 1}))
 		// Removing the env var we applied before removes it from the live object.
-		Expect(k8s.Get(ctx, types.NamespacedName{Name: "defaults"}, w)).To(Succeed())
-		w.Spec.Data = map[string]string{"tag": "1.28"}
-		Expect(k8s.Update(ctx, w)).To(Succeed())
+		setWidgetData(ctx, "defaults", map[string]string{"tag": "1.28"})
 		counter.Reset()
 		reconcileOnce(ctx, r, "defaults")
 		Expect(counter.Calls().WritesOnly()).To(Equal(rt.Calls{Apply: 2, StatusPatch: 1}))
@@ -225,10 +212,7 @@ var _ = Describe("ChildSet against a real API server", func() {
 		Expect(counter.Calls().WritesOnly()).To(Equal(rt.Calls{Apply: 1}))
 
 		// A key dropped from the desired state is removed (managedFields tell us we set it).
-		w := &Widget{}
-		Expect(k8s.Get(ctx, types.NamespacedName{Name: "edited"}, w)).To(Succeed())
-		w.Spec.Data = map[string]string{"color": "blue"}
-		Expect(k8s.Update(ctx, w)).To(Succeed())
+		setWidgetData(ctx, "edited", map[string]string{"color": "blue"})
 		counter.Reset()
 		reconcileOnce(ctx, r, "edited")
 		Expect(counter.Calls().WritesOnly()).To(Equal(rt.Calls{Apply: 2, StatusPatch: 1}))

@@ -158,18 +158,14 @@ var exactBinary = map[string][]byte{"bin": {0, 1, 2, 0xfe, 0xff}}
 // and an annotation; hash adds a HashAnnotation, like Courier's copies carry.
 func exactCMs(hash bool) reconciler.ChildSet[*Widget, *corev1.ConfigMap] {
 	return configMapSet(func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) {
-		cs.Desired = func(ctx context.Context, s *reconciler.State[*Widget]) ([]*corev1.ConfigMap, error) {
-			var out []*corev1.ConfigMap
-			for _, ns := range s.Object.Spec.Namespaces {
-				out = append(out, &corev1.ConfigMap{
-					ObjectMeta: metav1.ObjectMeta{Name: "widget-" + s.Object.Name, Namespace: ns,
-						Annotations: map[string]string{exactNote: "copied"}},
-					Data:       s.Object.Spec.Data,
-					BinaryData: exactBinary,
-				})
+		cs.Desired = perNamespace(func(w *Widget, ns string) *corev1.ConfigMap {
+			return &corev1.ConfigMap{
+				ObjectMeta: metav1.ObjectMeta{Name: "widget-" + w.Name, Namespace: ns,
+					Annotations: map[string]string{exactNote: "copied"}},
+				Data:       w.Spec.Data,
+				BinaryData: exactBinary,
 			}
-			return out, nil
-		}
+		})
 		cs.Exact = true
 		if hash {
 			cs.HashAnnotation = exactHash

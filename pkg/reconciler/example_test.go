@@ -16,10 +16,10 @@ import (
 
 const widgetLabel = "test.courier.dev/widget"
 
-// widgetController keeps one ConfigMap named "widget-<name>" with the widget's data in
-// each namespace the widget lists, and removes them when the widget is deleted.
-func widgetController() *reconciler.Builder[*Widget] {
-	configMaps := reconciler.ChildSet[*Widget, *corev1.ConfigMap]{
+// widgetConfigMaps is the example controller's ChildSet: one ConfigMap named
+// "widget-<name>" with the widget's data in each namespace the widget lists.
+func widgetConfigMaps() reconciler.ChildSet[*Widget, *corev1.ConfigMap] {
+	return reconciler.ChildSet[*Widget, *corev1.ConfigMap]{
 		Name:       "configmaps",
 		FieldOwner: "courier",
 		NewList:    func() client.ObjectList { return &corev1.ConfigMapList{} },
@@ -34,7 +34,13 @@ func widgetController() *reconciler.Builder[*Widget] {
 			}
 			return out, nil
 		},
-	}.Step()
+	}
+}
+
+// widgetController keeps the widget's ConfigMaps, and removes them when the widget
+// is deleted.
+func widgetController() *reconciler.Builder[*Widget] {
+	configMaps := widgetConfigMaps().Step()
 	return reconciler.For("widget", func() *Widget { return &Widget{} }).
 		Steps(
 			reconciler.Finalizer("finalizer", "test.courier.dev/cleanup", configMaps.Release),

@@ -47,22 +47,7 @@ func harness(build func() *reconciler.Builder[*Widget]) rt.Harness[*Widget] {
 
 // configMapSet is the ChildSet of the example controller, with hooks to vary.
 func configMapSet(mut ...func(*reconciler.ChildSet[*Widget, *corev1.ConfigMap])) reconciler.ChildSet[*Widget, *corev1.ConfigMap] {
-	cs := reconciler.ChildSet[*Widget, *corev1.ConfigMap]{
-		Name:       "configmaps",
-		FieldOwner: "courier",
-		NewList:    func() client.ObjectList { return &corev1.ConfigMapList{} },
-		Labels:     func(w *Widget) map[string]string { return map[string]string{widgetLabel: w.Name} },
-		Desired: func(ctx context.Context, s *reconciler.State[*Widget]) ([]*corev1.ConfigMap, error) {
-			var out []*corev1.ConfigMap
-			for _, ns := range s.Object.Spec.Namespaces {
-				out = append(out, &corev1.ConfigMap{
-					ObjectMeta: metav1.ObjectMeta{Name: "widget-" + s.Object.Name, Namespace: ns},
-					Data:       s.Object.Spec.Data,
-				})
-			}
-			return out, nil
-		},
-	}
+	cs := widgetConfigMaps()
 	for _, m := range mut {
 		m(&cs)
 	}

@@ -1,11 +1,16 @@
 package reconciler_test
 
 import (
+	"context"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/courier-operator/courier/pkg/reconciler"
 )
 
 // Widget is a tiny cluster-scoped test primary (group test.courier.dev). Its CRD is
@@ -98,4 +103,16 @@ func widget(name string, data map[string]string, namespaces ...string) *Widget {
 
 func namespace(name string) *corev1.Namespace {
 	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+}
+
+// perNamespace is a ChildSet's Desired for a widget: one child, built by child, in
+// each namespace the widget lists.
+func perNamespace[C client.Object](child func(w *Widget, ns string) C) func(context.Context, *reconciler.State[*Widget]) ([]C, error) {
+	return func(_ context.Context, s *reconciler.State[*Widget]) ([]C, error) {
+		var out []C
+		for _, ns := range s.Object.Spec.Namespaces {
+			out = append(out, child(s.Object, ns))
+		}
+		return out, nil
+	}
 }
