@@ -40,6 +40,18 @@ func (f fixture) spec(sources ...v1alpha1.SourceReference) v1alpha1.ClusterPropa
 	}
 }
 
+// syncedCopy is the most common start of a spec: a ClusterPropagation named after
+// prefix copies the Secret creds {k: v} into one target namespace; it returns once
+// the copy is there, with the fixture, the propagation and the copy's key.
+func syncedCopy(ctx context.Context, prefix string) (fixture, *v1alpha1.ClusterPropagation, types.NamespacedName) {
+	f := newFixture(ctx, 1)
+	mkSecret(ctx, f.srcNS, "creds", map[string]string{"k": "v"})
+	p := mkCluster(ctx, uniq(prefix), f.spec(secretRef(f.srcNS, "creds")))
+	key := types.NamespacedName{Namespace: f.targets[0], Name: "creds"}
+	Eventually(secretData(ctx, key.Namespace, key.Name)).Should(Equal(map[string]string{"k": "v"}))
+	return f, p, key
+}
+
 var _ = Describe("ClusterPropagation", func() {
 	ctx := context.Background()
 
@@ -92,10 +104,7 @@ var _ = Describe("ClusterPropagation", func() {
 	})
 
 	It("copies into a namespace created after the propagation", func() {
-		f := newFixture(ctx, 1)
-		mkSecret(ctx, f.srcNS, "creds", map[string]string{"k": "v"})
-		mkCluster(ctx, uniq("late"), f.spec(secretRef(f.srcNS, "creds")))
-		Eventually(secretData(ctx, f.targets[0], "creds")).ShouldNot(BeNil())
+		f, _, _ := syncedCopy(ctx, "late")
 
 		late := uniq("late-ns")
 		mkNamespace(ctx, late, map[string]string{"team": f.team})
@@ -164,11 +173,8 @@ var _ = Describe("ClusterPropagation", func() {
 	})
 
 	It("repairs a copy edited by hand and recreates one deleted by hand", func() {
-		f := newFixture(ctx, 1)
-		mkSecret(ctx, f.srcNS, "creds", map[string]string{"k": "v"})
-		mkCluster(ctx, uniq("repair"), f.spec(secretRef(f.srcNS, "creds")))
-		ns := f.targets[0]
-		Eventually(secretData(ctx, ns, "creds")).Should(Equal(map[string]string{"k": "v"}))
+		_, _, key := syncedCopy(ctx, "repair")
+		ns := key.Namespace
 
 		c := getSecret(ctx, ns, "creds")
 		c.Data["k"] = []byte("tampered")
@@ -183,11 +189,8 @@ var _ = Describe("ClusterPropagation", func() {
 	// `kubectl edit`-style Update): the ChildSet's Exact mode repairs the copy with
 	// one full-object Update.
 	It("removes a data key, label and annotation added to a copy by hand, with one write", func() {
-		f := newFixture(ctx, 1)
-		mkSecret(ctx, f.srcNS, "creds", map[string]string{"k": "v"})
-		mkCluster(ctx, uniq("extra"), f.spec(secretRef(f.srcNS, "creds")))
-		ns := f.targets[0]
-		Eventually(secretData(ctx, ns, "creds")).Should(Equal(map[string]string{"k": "v"}))
+		_, _, key := syncedCopy(ctx, "extra")
+		ns := key.Namespace
 		want := getSecret(ctx, ns, "creds")
 		isCopy := func(w write) bool { return w.kind == "Secret" && w.namespace == ns && w.name == "creds" }
 		before := writes.count(isCopy)
@@ -395,10 +398,7 @@ var _ = Describe("ClusterPropagation", func() {
 	)
 
 	It("refuses a managed copy as a source", func() {
-		f := newFixture(ctx, 1)
-		mkSecret(ctx, f.srcNS, "creds", map[string]string{"k": "v"})
-		mkCluster(ctx, uniq("orig"), f.spec(secretRef(f.srcNS, "creds")))
-		Eventually(secretData(ctx, f.targets[0], "creds")).ShouldNot(BeNil())
+		f, _, _ := syncedCopy(ctx, "orig")
 
 		loopTarget := uniq("loop")
 		mkNamespace(ctx, loopTarget, map[string]string{"loop": loopTarget})
@@ -415,11 +415,7 @@ var _ = Describe("ClusterPropagation", func() {
 	// hand edit is still seen and repaired with one write.
 	Describe("the copy cache", func() {
 		It("holds a copy's metadata and content digest, not its data, and the digest never reaches the API server", func() {
-			f := newFixture(ctx, 1)
-			mkSecret(ctx, f.srcNS, "creds", map[string]string{"k": "v"})
-			p := mkCluster(ctx, uniq("cached"), f.spec(secretRef(f.srcNS, "creds")))
-			key := types.NamespacedName{Namespace: f.targets[0], Name: "creds"}
-			Eventually(secretData(ctx, key.Namespace, key.Name)).Should(Equal(map[string]string{"k": "v"}))
+			_, p, key := syncedCopy(ctx, "cached")
 
 			var cached corev1.Secret
 			Eventually(func() error { return mgr.GetCache().Get(ctx, key, &cached) }).Should(Succeed())

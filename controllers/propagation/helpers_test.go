@@ -2,29 +2,23 @@ package propagation
 
 import (
 	"context"
-	"fmt"
-	"sync/atomic"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/test/fixtures"
 )
 
-var seq atomic.Int64
-
 // uniq returns a fresh DNS-safe name with a prefix, so specs never share objects.
-func uniq(prefix string) string { return fmt.Sprintf("%s-%d", prefix, seq.Add(1)) }
+var uniq = fixtures.Uniq
 
 func mkNamespace(ctx context.Context, name string, labels map[string]string) *corev1.Namespace {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
-	Expect(admin.Create(ctx, ns)).To(Succeed())
-	return ns
+	return fixtures.Namespace(ctx, admin, name, labels)
 }
 
 func mkSecret(ctx context.Context, ns, name string, data map[string]string, mutate ...func(*corev1.Secret)) *corev1.Secret {
@@ -32,38 +26,25 @@ func mkSecret(ctx context.Context, ns, name string, data map[string]string, muta
 	for k, v := range data {
 		s.Data[k] = []byte(v)
 	}
-	for _, m := range mutate {
-		m(s)
-	}
-	Expect(admin.Create(ctx, s)).To(Succeed())
-	return s
+	return fixtures.Create(ctx, admin, s, mutate...)
 }
 
-func named(apiVersion, kind, ns, name string) v1alpha1.SourceReference {
-	return v1alpha1.SourceReference{APIVersion: apiVersion, Kind: kind, Namespace: ns, Name: name}
-}
-
-func secretRef(ns, name string) v1alpha1.SourceReference { return named("v1", "Secret", ns, name) }
+var (
+	named     = fixtures.SourceRef
+	secretRef = fixtures.SecretRef
+)
 
 func bySelector(key, value string) *v1alpha1.LabelSelector {
 	return &v1alpha1.LabelSelector{MatchLabels: map[string]v1alpha1.LabelValue{key: v1alpha1.LabelValue(value)}}
 }
 
 func mkCluster(ctx context.Context, name string, spec v1alpha1.ClusterPropagationSpec) *v1alpha1.ClusterPropagation {
-	p := &v1alpha1.ClusterPropagation{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec}
-	Expect(admin.Create(ctx, p)).To(Succeed())
-	return p
+	return fixtures.Cluster(ctx, admin, name, spec)
 }
 
 // getSecret reads a Secret from the API server; nil when absent.
 func getSecret(ctx context.Context, ns, name string) *corev1.Secret {
-	var s corev1.Secret
-	err := admin.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &s)
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	Expect(err).NotTo(HaveOccurred())
-	return &s
+	return fixtures.GetSecret(ctx, admin, ns, name)
 }
 
 // secretData returns the data of a Secret as strings, or nil when absent.
@@ -96,18 +77,7 @@ func exists(ctx context.Context, obj client.Object, ns, name string) func() bool
 func readyOf(ctx context.Context, obj client.Object) func() string {
 	return func() string {
 		Expect(admin.Get(ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
-		var conds []metav1.Condition
-		switch p := obj.(type) {
-		case *v1alpha1.ClusterPropagation:
-			conds = p.Status.Conditions
-		case *v1alpha1.Propagation:
-			conds = p.Status.Conditions
-		}
-		c := meta.FindStatusCondition(conds, "Ready")
-		if c == nil {
-			return ""
-		}
-		return fmt.Sprintf("%s/%s: %s", c.Status, c.Reason, c.Message)
+		return fixtures.Condition(obj, "Ready")
 	}
 }
 
@@ -121,8 +91,7 @@ func clusterStatus(ctx context.Context, name string) func() v1alpha1.Propagation
 
 // deleteAndWait deletes obj and waits until it is gone (finalizer released).
 func deleteAndWait(ctx context.Context, obj client.Object) {
-	Expect(client.IgnoreNotFound(admin.Delete(ctx, obj))).To(Succeed())
-	Eventually(exists(ctx, obj, obj.GetNamespace(), obj.GetName())).Should(BeFalse())
+	fixtures.DeleteAndWait(ctx, admin, obj)
 }
 
 func copyOf(owner string) map[string]string {

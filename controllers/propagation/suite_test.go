@@ -13,7 +13,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -25,8 +24,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
 
-	"github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/internal/authzpolicy"
+	courierscheme "github.com/courier-operator/courier/internal/scheme"
 	"github.com/courier-operator/courier/pkg/metastream"
 	"github.com/courier-operator/courier/test/testenv"
 )
@@ -64,9 +63,7 @@ var _ = BeforeSuite(func() {
 	cfg, err := env.Start()
 	Expect(err).NotTo(HaveOccurred())
 
-	scheme = runtime.NewScheme()
-	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
-	Expect(v1alpha1.AddToScheme(scheme)).To(Succeed())
+	scheme = courierscheme.New()
 	admin, err = client.New(cfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
 

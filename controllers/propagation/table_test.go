@@ -6,33 +6,17 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
+	courierscheme "github.com/courier-operator/courier/internal/scheme"
 	"github.com/courier-operator/courier/pkg/reconciler"
 	"github.com/courier-operator/courier/pkg/reconciler/reconcilertest"
 )
 
 // Table tests of one reconcile on the fake API (reconcilertest): exact writes,
 // conditions and events. The envtest suite covers what needs a real API server.
-
-func tableScheme(t *testing.T) *runtime.Scheme {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		t.Fatal(err)
-	}
-	if err := v1alpha1.AddToScheme(s); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func tableEngine() *engine {
-	return &engine{opts: Options{}.withDefaults(), kinds: newKindRegistry(nil, nil)}
-}
 
 func nsObj(name string, labels map[string]string) *corev1.Namespace {
 	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
@@ -56,13 +40,31 @@ func cprop(name string, refs ...v1alpha1.SourceReference) *v1alpha1.ClusterPropa
 	}
 }
 
-func TestClusterPropagationReconcile(t *testing.T) {
-	e := tableEngine()
-	h := reconcilertest.Harness[*v1alpha1.ClusterPropagation]{
-		Scheme:     tableScheme(t),
-		NewObj:     func() *v1alpha1.ClusterPropagation { return &v1alpha1.ClusterPropagation{} },
-		Controller: func() *reconciler.Builder[*v1alpha1.ClusterPropagation] { return reconcilerFor(e, clusterVariant) },
+// tableHarness runs one reconcile of variant v's controller on the fake API.
+func tableHarness[T reconciler.Object](v variant[T]) reconcilertest.Harness[T] {
+	e := &engine{opts: Options{}.withDefaults(), kinds: newKindRegistry(nil, nil)}
+	return reconcilertest.Harness[T]{
+		Scheme:     courierscheme.New(),
+		NewObj:     v.New,
+		Controller: func() *reconciler.Builder[T] { return reconcilerFor(e, v) },
 	}
+}
+
+// readyCase is a case whose only assertions are the writes and the Ready condition
+// (with ObservedGeneration 1) that one reconcile of objects leaves.
+func readyCase[T reconciler.Object](name string, objects []client.Object, key types.NamespacedName, writes reconcilertest.Calls, ready metav1.ConditionStatus, reason string) reconcilertest.Case[T] {
+	return reconcilertest.Case[T]{
+		Name:             name,
+		Objects:          objects,
+		Key:              key,
+		ExpectWrites:     &writes,
+		ExpectOutcome:    reconciler.OutcomeDone,
+		ExpectConditions: []metav1.Condition{{Type: "Ready", Status: ready, Reason: reason, ObservedGeneration: 1}},
+	}
+}
+
+func TestClusterPropagationReconcile(t *testing.T) {
+	h := tableHarness(clusterVariant)
 	world := func(extra ...client.Object) []client.Object {
 		return append([]client.Object{
 			nsObj("src", map[string]string{"team": "a"}), nsObj("a1", map[string]string{"team": "a"}),
@@ -107,38 +109,19 @@ func TestClusterPropagationReconcile(t *testing.T) {
 			ExpectOutcome: reconciler.OutcomeDone,
 			ExpectEvents:  []string{},
 		},
-		{
-			Name:          "missing source: no copies, Ready=False SourceNotFound",
-			Objects:       world(cprop("p", secretRef("src", "creds"))),
-			Key:           key,
-			ExpectWrites:  &reconcilertest.Calls{StatusPatch: 1},
-			ExpectOutcome: reconciler.OutcomeDone,
-			ExpectConditions: []metav1.Condition{
-				{Type: "Ready", Status: metav1.ConditionFalse, Reason: ReasonSourceNotFound, ObservedGeneration: 1},
-			},
-		},
-		{
-			Name: "token Secret refused",
-			Objects: world(cprop("p", secretRef("src", "tok")), srcSecret("src", "tok", func(s *corev1.Secret) {
+		readyCase[*v1alpha1.ClusterPropagation]("missing source: no copies, Ready=False SourceNotFound",
+			world(cprop("p", secretRef("src", "creds"))),
+			key, reconcilertest.Calls{StatusPatch: 1}, metav1.ConditionFalse, ReasonSourceNotFound),
+		readyCase[*v1alpha1.ClusterPropagation]("token Secret refused",
+			world(cprop("p", secretRef("src", "tok")), srcSecret("src", "tok", func(s *corev1.Secret) {
 				s.Type = corev1.SecretTypeServiceAccountToken
 			})),
-			Key:           key,
-			ExpectWrites:  &reconcilertest.Calls{StatusPatch: 1},
-			ExpectOutcome: reconciler.OutcomeDone,
-			ExpectConditions: []metav1.Condition{
-				{Type: "Ready", Status: metav1.ConditionFalse, Reason: "SourceRefused", ObservedGeneration: 1},
-			},
-		},
+			key, reconcilertest.Calls{StatusPatch: 1}, metav1.ConditionFalse, "SourceRefused"),
 	})
 }
 
 func TestPropagationReconcileConsent(t *testing.T) {
-	e := tableEngine()
-	h := reconcilertest.Harness[*v1alpha1.Propagation]{
-		Scheme:     tableScheme(t),
-		NewObj:     func() *v1alpha1.Propagation { return &v1alpha1.Propagation{} },
-		Controller: func() *reconciler.Builder[*v1alpha1.Propagation] { return reconcilerFor(e, pullVariant) },
-	}
+	h := tableHarness(pullVariant)
 	pullObj := &v1alpha1.Propagation{
 		ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "team-a", Generation: 1, Finalizers: []string{v1alpha1.Finalizer}},
 		Spec:       v1alpha1.PropagationSpec{Sources: []v1alpha1.SourceReference{secretRef("src", "creds")}},
@@ -146,27 +129,13 @@ func TestPropagationReconcileConsent(t *testing.T) {
 	key := types.NamespacedName{Namespace: "team-a", Name: "p"}
 	base := []client.Object{nsObj("src", nil), nsObj("team-a", nil), pullObj}
 	h.Run(t, []reconcilertest.Case[*v1alpha1.Propagation]{
-		{
-			Name:          "no consent: nothing copied, NotShared",
-			Objects:       append(base, srcSecret("src", "creds")),
-			Key:           key,
-			ExpectWrites:  &reconcilertest.Calls{StatusPatch: 1},
-			ExpectOutcome: reconciler.OutcomeDone,
-			ExpectConditions: []metav1.Condition{
-				{Type: "Ready", Status: metav1.ConditionFalse, Reason: ReasonNotShared, ObservedGeneration: 1},
-			},
-		},
-		{
-			Name: "consent by glob: one copy",
-			Objects: append(base, srcSecret("src", "creds", func(s *corev1.Secret) {
+		readyCase[*v1alpha1.Propagation]("no consent: nothing copied, NotShared",
+			append(base, srcSecret("src", "creds")),
+			key, reconcilertest.Calls{StatusPatch: 1}, metav1.ConditionFalse, ReasonNotShared),
+		readyCase[*v1alpha1.Propagation]("consent by glob: one copy",
+			append(base, srcSecret("src", "creds", func(s *corev1.Secret) {
 				s.Annotations = map[string]string{v1alpha1.AnnotationShareWithNamespaces: "team-*"}
 			})),
-			Key:           key,
-			ExpectWrites:  &reconcilertest.Calls{Create: 1, StatusPatch: 1},
-			ExpectOutcome: reconciler.OutcomeDone,
-			ExpectConditions: []metav1.Condition{
-				{Type: "Ready", Status: metav1.ConditionTrue, Reason: reconciler.ReasonSucceeded, ObservedGeneration: 1},
-			},
-		},
+			key, reconcilertest.Calls{Create: 1, StatusPatch: 1}, metav1.ConditionTrue, reconciler.ReasonSucceeded),
 	})
 }

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
+	courierscheme "github.com/courier-operator/courier/internal/scheme"
 	"github.com/courier-operator/courier/pkg/reconciler"
 )
 
@@ -188,7 +189,7 @@ func TestFailureMessagesCutAtARuneBoundary(t *testing.T) {
 func TestMapFunctionsLogFailedLookups(t *testing.T) {
 	var logged []string
 	ctx := logf.IntoContext(context.Background(), funcr.New(func(prefix, args string) { logged = append(logged, args) }, funcr.Options{}))
-	failing := fake.NewClientBuilder().WithScheme(tableScheme(t)).WithInterceptorFuncs(interceptor.Funcs{
+	failing := fake.NewClientBuilder().WithScheme(courierscheme.New()).WithInterceptorFuncs(interceptor.Funcs{
 		List: func(context.Context, client.WithWatch, client.ObjectList, ...client.ListOption) error {
 			return errors.New("cache stopped")
 		},

@@ -4,24 +4,19 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"sync/atomic"
 	"time"
 
-	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/test/fixtures"
 )
 
-var seq atomic.Int64
-
 // uniq returns a fresh DNS-safe name, so specs never share objects.
-func uniq(prefix string) string { return fmt.Sprintf("%s-%d", prefix, seq.Add(1)) }
+var uniq = fixtures.Uniq
 
 // Source tooling metadata that must never reach a copy.
 const (
@@ -30,9 +25,9 @@ const (
 	argoLabel   = "app.kubernetes.io/instance"
 )
 
+// mkNamespace creates a namespace and returns its name.
 func mkNamespace(ctx context.Context, name string, labels map[string]string) string {
-	Expect(admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}})).To(Succeed())
-	return name
+	return fixtures.Namespace(ctx, admin, name, labels).Name
 }
 
 // mkNamespaces creates n namespaces prefix-0..n-1 with labels.
@@ -63,11 +58,7 @@ func mkSecret(ctx context.Context, ns, name string, mutate ...func(*corev1.Secre
 		Type: corev1.SecretTypeOpaque,
 		Data: secretData(nil),
 	}
-	for _, m := range mutate {
-		m(s)
-	}
-	Expect(admin.Create(ctx, s)).To(Succeed())
-	return s
+	return fixtures.Create(ctx, admin, s, mutate...)
 }
 
 // mkConfigMap creates a ConfigMap with text and binary data (and the marker).
@@ -78,20 +69,13 @@ func mkConfigMap(ctx context.Context, ns, name string, mutate ...func(*corev1.Co
 		Data:       map[string]string{"marker": "cm-" + marker, "config.yaml": "a: 1\n"},
 		BinaryData: map[string][]byte{"blob": {0, 1, 2, 0xff, byte(rand.IntN(256))}},
 	}
-	for _, m := range mutate {
-		m(c)
-	}
-	Expect(admin.Create(ctx, c)).To(Succeed())
-	return c
+	return fixtures.Create(ctx, admin, c, mutate...)
 }
 
-func secretRef(ns, name string) v1alpha1.SourceReference {
-	return v1alpha1.SourceReference{APIVersion: "v1", Kind: "Secret", Namespace: ns, Name: name}
-}
-
-func configMapRef(ns, name string) v1alpha1.SourceReference {
-	return v1alpha1.SourceReference{APIVersion: "v1", Kind: "ConfigMap", Namespace: ns, Name: name}
-}
+var (
+	secretRef    = fixtures.SecretRef
+	configMapRef = fixtures.ConfigMapRef
+)
 
 func matchLabels(kv ...string) *v1alpha1.LabelSelector {
 	m := map[string]v1alpha1.LabelValue{}
@@ -102,15 +86,11 @@ func matchLabels(kv ...string) *v1alpha1.LabelSelector {
 }
 
 func mkCluster(ctx context.Context, name string, spec v1alpha1.ClusterPropagationSpec) *v1alpha1.ClusterPropagation {
-	p := &v1alpha1.ClusterPropagation{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec}
-	Expect(admin.Create(ctx, p)).To(Succeed())
-	return p
+	return fixtures.Cluster(ctx, admin, name, spec)
 }
 
 func mkPull(ctx context.Context, ns, name string, spec v1alpha1.PropagationSpec) *v1alpha1.Propagation {
-	p := &v1alpha1.Propagation{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: spec}
-	Expect(admin.Create(ctx, p)).To(Succeed())
-	return p
+	return fixtures.Create(ctx, admin, &v1alpha1.Propagation{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: spec})
 }
 
 // conditionOf returns "<status>/<reason>: <message>" of a condition of a propagation,
@@ -119,43 +99,20 @@ func conditionOf(ctx context.Context, obj client.Object, typ string) string {
 	if err := admin.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
 		return ""
 	}
-	var conds []metav1.Condition
-	switch p := obj.(type) {
-	case *v1alpha1.ClusterPropagation:
-		conds = p.Status.Conditions
-	case *v1alpha1.Propagation:
-		conds = p.Status.Conditions
-	}
-	c := meta.FindStatusCondition(conds, typ)
-	if c == nil {
-		return ""
-	}
-	return fmt.Sprintf("%s/%s: %s", c.Status, c.Reason, c.Message)
+	return fixtures.Condition(obj, typ)
 }
 
 // gone reports whether obj no longer exists.
-func gone(ctx context.Context, obj client.Object) func() bool {
-	return func() bool {
-		err := admin.Get(ctx, client.ObjectKeyFromObject(obj), obj.DeepCopyObject().(client.Object))
-		return apierrors.IsNotFound(err)
-	}
-}
+func gone(ctx context.Context, obj client.Object) func() bool { return fixtures.Gone(ctx, admin, obj) }
 
 // deleteAndWait deletes obj and waits until it is gone (finalizer released).
 func deleteAndWait(ctx context.Context, obj client.Object) {
-	Expect(client.IgnoreNotFound(admin.Delete(ctx, obj))).To(Succeed())
-	Eventually(gone(ctx, obj)).Should(BeTrue(), "%T %s still exists (finalizer held?)", obj, obj.GetName())
+	fixtures.DeleteAndWait(ctx, admin, obj)
 }
 
 // getSecret reads a Secret; nil when absent.
 func getSecret(ctx context.Context, ns, name string) *corev1.Secret {
-	var s corev1.Secret
-	err := admin.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &s)
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	Expect(err).NotTo(HaveOccurred())
-	return &s
+	return fixtures.GetSecret(ctx, admin, ns, name)
 }
 
 // pollUntil calls f every interval until it returns true or timeout passes.
