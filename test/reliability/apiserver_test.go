@@ -15,10 +15,7 @@ import (
 
 var _ = Describe("faults: API server restart during a fan-out", Ordered, func() {
 	ctx := context.Background()
-	var m *manager
-
-	BeforeAll(func() { m = startManager() })
-	AfterAll(func() { m.kill() })
+	m := sharedManager()
 
 	It("recovers without restarting itself and converges, and its watches keep working", func() {
 		f := newFanout(ctx, "apirestart", cfgs.Fanout)

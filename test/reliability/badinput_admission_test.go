@@ -40,6 +40,14 @@ func nExpressions(n int) []v1alpha1.LabelSelectorRequirement {
 	return out
 }
 
+// sourceFieldEntry is an entry of the ClusterPropagation table below whose one
+// invalid value, set by set, is in field of the first source: the rejection must
+// name spec.sources[0].<field>.
+func sourceFieldEntry(desc, field, wantMessage string, set func(*v1alpha1.SourceReference)) TableEntry {
+	GinkgoHelper() // the entry's location is the caller's line
+	return Entry(desc, func(s *v1alpha1.ClusterPropagationSpec) { set(&s.Sources[0]) }, "spec.sources[0]."+field, wantMessage)
+}
+
 var _ = Describe("bad input: admission rejects invalid specs with field-specific messages", func() {
 	ctx := context.Background()
 
@@ -176,20 +184,13 @@ var _ = Describe("bad input: admission rejects invalid specs with field-specific
 		Entry("key pattern with a space", func(s *v1alpha1.ClusterPropagationSpec) {
 			s.Template = &v1alpha1.CopyTemplate{ExcludeKeys: []v1alpha1.KeyPattern{"a key"}}
 		}, "spec.template.excludeKeys[0]", "should match"),
-		Entry("lowercase kind", func(s *v1alpha1.ClusterPropagationSpec) { s.Sources[0].Kind = "secret" },
-			"spec.sources[0].kind", "should match"),
-		Entry("bad apiVersion", func(s *v1alpha1.ClusterPropagationSpec) { s.Sources[0].APIVersion = "V1" },
-			"spec.sources[0].apiVersion", "should match"),
-		Entry("source namespace too long", func(s *v1alpha1.ClusterPropagationSpec) { s.Sources[0].Namespace = strings.Repeat("a", 64) },
-			"spec.sources[0].namespace", "Too long"),
-		Entry("source namespace with a unicode letter", func(s *v1alpha1.ClusterPropagationSpec) { s.Sources[0].Namespace = "prød" },
-			"spec.sources[0].namespace", "should match"),
-		Entry("source name with unicode", func(s *v1alpha1.ClusterPropagationSpec) { s.Sources[0].Name = "sécret" },
-			"spec.sources[0].name", "should match"),
-		Entry("source name with a path traversal", func(s *v1alpha1.ClusterPropagationSpec) { s.Sources[0].Name = "../kube-system/admin" },
-			"spec.sources[0].name", "should match"),
-		Entry("source name too long", func(s *v1alpha1.ClusterPropagationSpec) { s.Sources[0].Name = strings.Repeat("a", 254) },
-			"spec.sources[0].name", "Too long"),
+		sourceFieldEntry("lowercase kind", "kind", "should match", func(r *v1alpha1.SourceReference) { r.Kind = "secret" }),
+		sourceFieldEntry("bad apiVersion", "apiVersion", "should match", func(r *v1alpha1.SourceReference) { r.APIVersion = "V1" }),
+		sourceFieldEntry("source namespace too long", "namespace", "Too long", func(r *v1alpha1.SourceReference) { r.Namespace = strings.Repeat("a", 64) }),
+		sourceFieldEntry("source namespace with a unicode letter", "namespace", "should match", func(r *v1alpha1.SourceReference) { r.Namespace = "prød" }),
+		sourceFieldEntry("source name with unicode", "name", "should match", func(r *v1alpha1.SourceReference) { r.Name = "sécret" }),
+		sourceFieldEntry("source name with a path traversal", "name", "should match", func(r *v1alpha1.SourceReference) { r.Name = "../kube-system/admin" }),
+		sourceFieldEntry("source name too long", "name", "Too long", func(r *v1alpha1.SourceReference) { r.Name = strings.Repeat("a", 254) }),
 		Entry("copy name too long", func(s *v1alpha1.ClusterPropagationSpec) {
 			s.Template = &v1alpha1.CopyTemplate{Name: strings.Repeat("a", 254)}
 		}, "spec.template.name", "Too long"),

@@ -85,7 +85,7 @@ func expectRefused(ctx context.Context, obj client.Object, want ...string) {
 
 var _ = Describe("bad input: hostile specs and objects are refused at run time", Ordered, func() {
 	ctx := context.Background()
-	var m *manager
+	sharedManager()
 	var src, tgt string
 	var created []client.Object
 
@@ -104,7 +104,6 @@ var _ = Describe("bad input: hostile specs and objects are refused at run time",
 	}
 
 	BeforeAll(func() {
-		m = startManager()
 		src = mkNamespace(ctx, uniq("hostile-src"), nil)
 		tgt = mkNamespace(ctx, uniq("hostile-tgt"), nil)
 		// The admission policy refuses kinds an administrator did not list
@@ -119,7 +118,6 @@ var _ = Describe("bad input: hostile specs and objects are refused at run time",
 		for _, o := range created {
 			deleteAndWait(ctx, o)
 		}
-		m.kill()
 	})
 
 	It("refuses a cluster-scoped kind (Namespace)", func() {

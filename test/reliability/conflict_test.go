@@ -72,10 +72,7 @@ func (w *writeCounter) close() {
 
 var _ = Describe("faults: a concurrent writer fights Courier", Ordered, func() {
 	ctx := context.Background()
-	var m *manager
-
-	BeforeAll(func() { m = startManager() })
-	AfterAll(func() { m.kill() })
+	sharedManager()
 
 	It("converges, never loops, and makes a bounded number of writes", func() {
 		f := newFanout(ctx, "conflict", 10)

@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -33,7 +34,7 @@ const (
 
 var _ = Describe("security: consent matrix for Propagation", Ordered, func() {
 	ctx := context.Background()
-	var m *manager
+	sharedManager()
 	var id, srcNS string
 	var nsOf map[string]string // "a"/"b"/"c" → namespace
 
@@ -89,36 +90,31 @@ var _ = Describe("security: consent matrix for Propagation", Ordered, func() {
 				}
 			}
 			got := map[string]bool{}
+			// Both kinds keep their content in "data" (a Secret's base64-encoded), so
+			// one unstructured pass a kind compares a copy with its source.
+			list := func(kind, ns string, opts ...client.ListOption) []unstructured.Unstructured {
+				l := &unstructured.UnstructuredList{}
+				l.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind(kind + "List"))
+				g.Expect(admin.List(ctx, l, append(opts, client.InNamespace(ns))...)).To(Succeed())
+				return l.Items
+			}
 			for _, ns := range nsOf {
-				var sl corev1.SecretList
-				g.Expect(admin.List(ctx, &sl, client.InNamespace(ns), client.HasLabels{v1alpha1.LabelPropagation})).To(Succeed())
-				for _, s := range sl.Items {
-					got["Secret/"+ns+"/"+s.Name] = true
-					var src corev1.Secret
-					g.Expect(admin.Get(ctx, types.NamespacedName{Namespace: srcNS, Name: s.Name}, &src)).To(Succeed())
-					g.Expect(bytesMapEqual(s.Data, src.Data)).To(BeTrue())
-				}
-				var cl corev1.ConfigMapList
-				g.Expect(admin.List(ctx, &cl, client.InNamespace(ns), client.HasLabels{v1alpha1.LabelPropagation})).To(Succeed())
-				for _, c := range cl.Items {
-					got["ConfigMap/"+ns+"/"+c.Name] = true
-					var src corev1.ConfigMap
-					g.Expect(admin.Get(ctx, types.NamespacedName{Namespace: srcNS, Name: c.Name}, &src)).To(Succeed())
-					g.Expect(c.Data).To(Equal(src.Data))
-				}
-				// Orphaned copies lose the propagation label; nothing else may remain.
-				var all corev1.SecretList
-				g.Expect(admin.List(ctx, &all, client.InNamespace(ns))).To(Succeed())
-				for _, s := range all.Items {
-					if _, isCopy := got["Secret/"+ns+"/"+s.Name]; !isCopy && s.Type != corev1.SecretTypeServiceAccountToken {
-						g.Expect(s.Name).To(BeEmpty(), "unexpected Secret %s/%s in a consumer namespace", ns, s.Name)
+				for _, kind := range kinds {
+					for _, c := range list(kind, ns, client.HasLabels{v1alpha1.LabelPropagation}) {
+						got[kind+"/"+ns+"/"+c.GetName()] = true
+						src := &unstructured.Unstructured{}
+						src.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind(kind))
+						g.Expect(admin.Get(ctx, types.NamespacedName{Namespace: srcNS, Name: c.GetName()}, src)).To(Succeed())
+						g.Expect(c.Object["data"]).To(Equal(src.Object["data"]))
 					}
-				}
-				var allCM corev1.ConfigMapList
-				g.Expect(admin.List(ctx, &allCM, client.InNamespace(ns))).To(Succeed())
-				for _, c := range allCM.Items {
-					if _, isCopy := got["ConfigMap/"+ns+"/"+c.Name]; !isCopy && c.Name != "kube-root-ca.crt" {
-						g.Expect(c.Name).To(BeEmpty(), "unexpected ConfigMap %s/%s in a consumer namespace", ns, c.Name)
+					// Orphaned copies lose the propagation label; nothing else may remain
+					// but the API server's own (a token Secret, kube-root-ca.crt).
+					for _, o := range list(kind, ns) {
+						own := kind == "Secret" && o.Object["type"] == string(corev1.SecretTypeServiceAccountToken) ||
+							kind == "ConfigMap" && o.GetName() == "kube-root-ca.crt"
+						if _, isCopy := got[kind+"/"+ns+"/"+o.GetName()]; !isCopy && !own {
+							g.Expect(o.GetName()).To(BeEmpty(), "unexpected %s %s/%s in a consumer namespace", kind, ns, o.GetName())
+						}
 					}
 				}
 			}
@@ -127,7 +123,6 @@ var _ = Describe("security: consent matrix for Propagation", Ordered, func() {
 	}
 
 	BeforeAll(func() {
-		m = startManager()
 		id = uniq("consent")
 		srcNS = mkNamespace(ctx, id+"-src", nil)
 		nsOf = map[string]string{
@@ -154,7 +149,6 @@ var _ = Describe("security: consent matrix for Propagation", Ordered, func() {
 			}
 		}
 	})
-	AfterAll(func() { m.kill() })
 
 	It("copies exactly where the source's owner consented", func() {
 		expectCopies(false)

@@ -40,24 +40,21 @@ func killAt(m *manager, what string, total int, progress func() int) *manager {
 }
 
 var _ = Describe("crash anywhere: SIGKILL at random points", Ordered, func() {
-	var m *manager
+	m := sharedManager()
 	ctx := context.Background()
-
-	BeforeAll(func() { m = startManager() })
-	AfterAll(func() { m.kill() })
 
 	It("loses nothing when killed during a fan-out, a source update and a deletion", func() {
 		for cycle := 1; cycle <= cfgs.Kills; cycle++ {
 			By("fan-out")
 			f := newFanout(ctx, "crash", cfgs.Fanout)
 			total := len(f.expected())
-			m = killAt(m, "fan-out", total, func() int { return f.progress(ctx) })
+			m.manager = killAt(m.manager, "fan-out", total, func() int { return f.progress(ctx) })
 			f.expectConverged(ctx)
 			uids := f.copyUIDs(ctx)
 
 			By("source update")
 			f.updateSources(ctx)
-			m = killAt(m, "source update", total, func() int { return f.progress(ctx) })
+			m.manager = killAt(m.manager, "source update", total, func() int { return f.progress(ctx) })
 			f.expectConverged(ctx)
 			Expect(f.copyUIDs(ctx)).To(Equal(uids), "copies must be updated in place, never deleted and re-created")
 
@@ -69,7 +66,7 @@ var _ = Describe("crash anywhere: SIGKILL at random points", Ordered, func() {
 			Expect(admin.Get(ctx, client.ObjectKey{Name: f.name}, cp)).To(Succeed())
 			Expect(cp.Spec.DeletionPolicy).To(Equal(v1alpha1.DeletionDelete))
 			Expect(admin.Delete(ctx, cp)).To(Succeed())
-			m = killAt(m, "deletion", total, func() int { return total - len(f.copyUIDs(ctx)) })
+			m.manager = killAt(m.manager, "deletion", total, func() int { return total - len(f.copyUIDs(ctx)) })
 			f.expectCleanedUp(ctx)
 			GinkgoWriter.Printf("crash cycle %d/%d: %d copies, invariants hold\n", cycle, cfgs.Kills, total)
 		}

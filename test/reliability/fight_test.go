@@ -26,10 +26,7 @@ import (
 // it is fighting, and repairs the copy within seconds once the writer stops.
 var _ = Describe("faults: a writer that keeps rewriting one copy", Ordered, func() {
 	ctx := context.Background()
-	var m *manager
-
-	BeforeAll(func() { m = startManager() })
-	AfterAll(func() { m.kill() })
+	sharedManager()
 
 	It("costs a bounded number of writes, is reported with the writer's name, and converges when it stops", func() {
 		id := uniq("fight")

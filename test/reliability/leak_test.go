@@ -13,13 +13,10 @@ import (
 
 var _ = Describe("security: no Secret data in logs, events, metrics or status", Ordered, func() {
 	ctx := context.Background()
-	var m *manager
+	m := sharedManager()
 	// secret is this spec's own marker, in data, in the kubectl last-applied
 	// annotation (which holds the data too) and in an object Courier must not touch.
 	secret := "s3cr3t-" + randomHex(12)
-
-	BeforeAll(func() { m = startManager() })
-	AfterAll(func() { m.kill() })
 
 	It("emits nothing that contains the data of the Secrets it handles", func() {
 		id := uniq("leak")

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/courier-operator/courier/test/managerproc"
@@ -78,6 +79,26 @@ func startManagerWith(kubeconfig string, extraArgs ...string) *manager {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	Expect(p.WaitReady(ctx)).To(Succeed(), "%s never became ready:\n%s", name, m.tail(4000))
+	return m
+}
+
+// containerManager holds the manager process an Ordered container's specs share
+// (sharedManager); its methods are the manager's.
+type containerManager struct{ *manager }
+
+// sharedManager starts a manager before the first spec of the Ordered container
+// whose body calls it (a BeforeAll registered ahead of the container's own) and
+// kills it once the container is done: a DeferCleanup of that BeforeAll, which
+// runs after the container's AfterAll, so that one can still rely on Courier
+// (deletions wait for its finalizer). The body runs before any BeforeAll, so the
+// process is reached through the holder; a spec that replaces it (a restart) sets
+// the holder's manager, and the cleanup kills that one.
+func sharedManager() *containerManager {
+	m := &containerManager{}
+	BeforeAll(func() {
+		m.manager = startManager()
+		DeferCleanup(func() { m.kill() })
+	})
 	return m
 }
 

@@ -20,12 +20,11 @@ import (
 // Secret from a namespace that did not consent.
 var _ = Describe("security: Courier is no confused deputy", Ordered, func() {
 	ctx := context.Background()
-	var m *manager
+	sharedManager()
 	var alice client.Client
 	var own, vault string
 
 	BeforeAll(func() {
-		m = startManager()
 		own = mkNamespace(ctx, uniq("alice"), nil)
 		vault = mkNamespace(ctx, uniq("vault"), nil)
 		mkSecret(ctx, vault, "root-creds", func(s *corev1.Secret) { s.Labels["tier"] = "secret" })
@@ -40,18 +39,9 @@ var _ = Describe("security: Courier is no confused deputy", Ordered, func() {
 				{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "create", "update", "delete"}},
 			},
 		})).To(Succeed())
-		Expect(admin.Create(ctx, &rbacv1.RoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: "alice", Namespace: own},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "propagation-user"},
-			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "alice"}},
-		})).To(Succeed())
-		cfg := rest.CopyConfig(restCfg)
-		cfg.Impersonate = rest.ImpersonationConfig{UserName: "alice"}
-		var err error
-		alice, err = client.New(cfg, client.Options{Scheme: scheme})
-		Expect(err).NotTo(HaveOccurred())
+		alice = boundUser(ctx, own, rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "propagation-user"},
+			rest.ImpersonationConfig{UserName: "alice"})
 	})
-	AfterAll(func() { m.kill() })
 
 	It("cannot read the Secret directly, nor create a ClusterPropagation or a Propagation elsewhere", func() {
 		var s corev1.Secret
@@ -97,28 +87,18 @@ var _ = Describe("security: Courier is no confused deputy", Ordered, func() {
 // data nor, when the Propagation goes, delete it.
 var _ = Describe("security: the shipped editor role borrows none of Courier's rights", Ordered, func() {
 	ctx := context.Background()
-	var m *manager
+	sharedManager()
 	var bob client.Client
 	var own, src string
 
 	BeforeAll(func() {
-		m = startManager()
 		own = mkNamespace(ctx, uniq("bob"), nil)
 		src = mkNamespace(ctx, uniq("shared-src"), nil)
 		mkSecret(ctx, own, "app-db")
 		mkSecret(ctx, src, "shared", withConsent("*"))
-		Expect(admin.Create(ctx, &rbacv1.RoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: "bob", Namespace: own},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: namePrefix + "propagation-editor-role"},
-			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "bob"}},
-		})).To(Succeed())
-		cfg := rest.CopyConfig(restCfg)
-		cfg.Impersonate = rest.ImpersonationConfig{UserName: "bob", Groups: []string{"system:authenticated"}}
-		var err error
-		bob, err = client.New(cfg, client.Options{Scheme: scheme})
-		Expect(err).NotTo(HaveOccurred())
+		bob = boundUser(ctx, own, rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: namePrefix + "propagation-editor-role"},
+			rest.ImpersonationConfig{UserName: "bob", Groups: []string{"system:authenticated"}})
 	})
-	AfterAll(func() { m.kill() })
 
 	It("is refused at admission for every conflict policy, and app-db keeps its data", func() {
 		before := &corev1.Secret{}
@@ -139,3 +119,19 @@ var _ = Describe("security: the shipped editor role borrows none of Courier's ri
 		}, "2s").Should(Equal(before.Data))
 	})
 })
+
+// boundUser binds the user who in namespace ns to role (a RoleBinding named after
+// them) and returns an uncached client acting as who: the suite's admin
+// credentials impersonating them, as kubectl --as does.
+func boundUser(ctx context.Context, ns string, role rbacv1.RoleRef, who rest.ImpersonationConfig) client.Client {
+	Expect(admin.Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: who.UserName, Namespace: ns},
+		RoleRef:    role,
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: who.UserName}},
+	})).To(Succeed())
+	cfg := rest.CopyConfig(restCfg)
+	cfg.Impersonate = who
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+	return c
+}

@@ -3,9 +3,7 @@ package reliability
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,8 +13,9 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
+
+	"github.com/courier-operator/courier/hack/localcluster"
 )
 
 // Kustomize-equivalent rendering of config/rbac as config/default installs it: the
@@ -144,7 +143,7 @@ func rbacObjects(root string) ([]*unstructured.Unstructured, error) {
 			if err != nil {
 				return nil, err
 			}
-			if docs, err = decodeYAMLDocs(raw); err != nil {
+			if docs, err = localcluster.DecodeManifests(raw); err != nil {
 				return nil, fmt.Errorf("%s: %w", res, err)
 			}
 		}
@@ -190,24 +189,6 @@ func kustomize(u *unstructured.Unstructured) {
 			}
 		}
 		_ = unstructured.SetNestedSlice(u.Object, subjects, "subjects")
-	}
-}
-
-func decodeYAMLDocs(raw []byte) ([]*unstructured.Unstructured, error) {
-	var out []*unstructured.Unstructured
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
-	for {
-		var obj map[string]any
-		if err := dec.Decode(&obj); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return nil, err
-		}
-		if len(obj) == 0 {
-			continue
-		}
-		out = append(out, &unstructured.Unstructured{Object: obj})
 	}
 }
 

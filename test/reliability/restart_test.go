@@ -13,7 +13,7 @@ import (
 
 var _ = Describe("restarts with unchanged inputs", Ordered, func() {
 	ctx := context.Background()
-	var m *manager
+	m := sharedManager()
 	var f *fanout
 
 	// restart stops the manager (SIGKILL or SIGTERM, alternately) and starts a new one.
@@ -23,18 +23,16 @@ var _ = Describe("restarts with unchanged inputs", Ordered, func() {
 		} else {
 			m.stop()
 		}
-		m = startManager()
+		m.manager = startManager()
 		figures.restarts.Add(1)
 	}
 
 	BeforeAll(func() {
-		m = startManager()
 		f = newFanout(ctx, "restart", 5)
 		f.expectConverged(ctx)
 	})
 	AfterAll(func() {
 		deleteAndWait(ctx, &v1alpha1.ClusterPropagation{ObjectMeta: objMeta(f.name)})
-		m.kill()
 	})
 
 	It("write nothing: no copy and no status changes", func() {
@@ -76,7 +74,7 @@ var _ = Describe("restarts with unchanged inputs", Ordered, func() {
 		By("a change while the manager is down")
 		m.kill()
 		bumpConfigMap(ctx, ns, "input")
-		m = startManager()
+		m.manager = startManager()
 		figures.restarts.Add(1)
 		for _, n := range names {
 			Eventually(hists[n].rollouts).Should(Equal(1), "%s did not roll for the change made while the manager was down", n)
