@@ -8,25 +8,17 @@ import (
 	"sort"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/kubernetes"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	courierv1alpha1 "github.com/courier-operator/courier/api/v1alpha1"
+	courierscheme "github.com/courier-operator/courier/internal/scheme"
 	"github.com/courier-operator/courier/test/managerproc"
 	"github.com/courier-operator/courier/test/testenv"
 )
 
-var scheme = runtime.NewScheme()
-
-func init() {
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(courierv1alpha1.AddToScheme(scheme))
-}
+var scheme = courierscheme.New()
 
 // controlPlane is one etcd + kube-apiserver with the project's CRDs, the driver's
 // clients, and an admin kubeconfig for the courier process.

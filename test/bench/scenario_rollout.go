@@ -12,6 +12,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/courier-operator/courier/test/managerproc"
 )
 
 const (
@@ -37,6 +39,17 @@ type rolloutResult struct {
 	// Example is one Deployment as it was after a wrong template change: its pod
 	// template annotations and field managers, to show who changed what.
 	Example string `json:"example_after_unexpected_change,omitempty"`
+}
+
+// settledWrites waits until Courier (p) is idle and then quiet longer, time for
+// the rollouts a coalescing window delays (a second, wrong one too), and ends the
+// write window ww: Courier's writes in the phase ww opened.
+func settledWrites(ctx context.Context, p *managerproc.Process, ww *writeWindow, quiet time.Duration) (writeCounts, error) {
+	if _, err := waitIdle(ctx, p, nil, 2*time.Minute); err != nil {
+		return nil, err
+	}
+	time.Sleep(quiet)
+	return ww.end(ctx)
 }
 
 // rollout runs scenario 6: opted-in Deployments sharing one ConfigMap roll exactly
@@ -96,11 +109,7 @@ func (x *run) rollout(ctx context.Context, cp *controlPlane, runner courierRunne
 		return fmt.Errorf("rollout baseline: %w", err)
 	}
 	res.BaselineS = time.Since(p.StartedAt()).Seconds()
-	if _, err := waitIdle(ctx, p, nil, 2*time.Minute); err != nil {
-		return err
-	}
-	time.Sleep(rolloutWindow + time.Second)
-	bw, err := ww.end(ctx)
+	bw, err := settledWrites(ctx, p, ww, rolloutWindow+time.Second)
 	if err != nil {
 		return err
 	}
@@ -142,11 +151,7 @@ func (x *run) rollout(ctx context.Context, cp *controlPlane, runner courierRunne
 		x.logf("rollout: %v", err)
 	}
 	// Let a second, wrong rollout happen if it is going to.
-	if _, err := waitIdle(ctx, p, nil, 2*time.Minute); err != nil {
-		return err
-	}
-	time.Sleep(2*rolloutWindow + time.Second)
-	cw, err := ww.end(ctx)
+	cw, err := settledWrites(ctx, p, ww, 2*rolloutWindow+time.Second)
 	if err != nil {
 		return err
 	}
@@ -178,11 +183,7 @@ func (x *run) rollout(ctx context.Context, cp *controlPlane, runner courierRunne
 	if p, err = runner.start(ctx); err != nil {
 		return err
 	}
-	if _, err := waitIdle(ctx, p, nil, 2*time.Minute); err != nil {
-		return err
-	}
-	time.Sleep(2*rolloutWindow + time.Second)
-	rw, err := ww.end(ctx)
+	rw, err := settledWrites(ctx, p, ww, 2*rolloutWindow+time.Second)
 	if err != nil {
 		return err
 	}

@@ -257,15 +257,8 @@ spec:
 		waitSecretData(ctx, "e2e-team-b", "shared", map[string]string{"token": "s3cr3t", "ca.crt": "-----BEGIN CERTIFICATE-----"})
 
 		By("a source change reaches every copy")
-		src, err := env.Kube.CoreV1().Secrets("e2e-src").Get(ctx, "shared", metav1.GetOptions{})
-		Expect(err).NotTo(HaveOccurred())
-		src.Data["token"] = []byte("rotated")
-		_, err = env.Kube.CoreV1().Secrets("e2e-src").Update(ctx, src, metav1.UpdateOptions{})
-		Expect(err).NotTo(HaveOccurred())
-		for _, ns := range []string{"e2e-team-a", "e2e-team-b", "e2e-team-c"} {
-			waitSecretData(ctx, ns, "shared", map[string]string{"token": "rotated", "ca.crt": "-----BEGIN CERTIFICATE-----"})
-		}
-		for _, ns := range []string{"e2e-team-a", "e2e-team-b", "e2e-team-c"} {
+		setSharedToken(ctx, "rotated")
+		for _, ns := range sharedCopyNamespaces {
 			copies = append(copies, copyRef{kind: "Secret", ns: ns, name: "shared"})
 		}
 	})
@@ -282,21 +275,17 @@ spec:
 			Data:       map[string]string{"x": "y"},
 		}, metav1.CreateOptions{})
 		Expect(err).NotTo(HaveOccurred())
-		apply(ctx, `
+		// Two pulls into e2e-team-a, one per ConfigMap of e2e-src.
+		for name, source := range map[string]string{"pull-endpoint": "pullable", "pull-private": "private"} {
+			apply(ctx, fmt.Sprintf(`
 apiVersion: courier.dev/v1alpha1
 kind: Propagation
-metadata: {name: pull-endpoint, namespace: e2e-team-a}
+metadata: {name: %s, namespace: e2e-team-a}
 spec:
   sources:
-  - {apiVersion: v1, kind: ConfigMap, namespace: e2e-src, name: pullable}
----
-apiVersion: courier.dev/v1alpha1
-kind: Propagation
-metadata: {name: pull-private, namespace: e2e-team-a}
-spec:
-  sources:
-  - {apiVersion: v1, kind: ConfigMap, namespace: e2e-src, name: private}
-`)
+  - {apiVersion: v1, kind: ConfigMap, namespace: e2e-src, name: %s}
+`, name, source))
+		}
 		Eventually(func(g Gomega) {
 			cm, err := env.Kube.CoreV1().ConfigMaps("e2e-team-a").Get(ctx, "pullable", metav1.GetOptions{})
 			g.Expect(err).NotTo(HaveOccurred())
@@ -422,14 +411,7 @@ spec:
 		Expect(crSnapshot(ctx)).To(Equal(crsBefore), "propagations untouched (same UID and generation)")
 
 		By("the upgraded operator keeps working")
-		src, err := env.Kube.CoreV1().Secrets("e2e-src").Get(ctx, "shared", metav1.GetOptions{})
-		Expect(err).NotTo(HaveOccurred())
-		src.Data["token"] = []byte("after-upgrade")
-		_, err = env.Kube.CoreV1().Secrets("e2e-src").Update(ctx, src, metav1.UpdateOptions{})
-		Expect(err).NotTo(HaveOccurred())
-		for _, ns := range []string{"e2e-team-a", "e2e-team-b", "e2e-team-c"} {
-			waitSecretData(ctx, ns, "shared", map[string]string{"token": "after-upgrade", "ca.crt": "-----BEGIN CERTIFICATE-----"})
-		}
+		setSharedToken(ctx, "after-upgrade")
 	})
 
 	It("6. uninstall (delete Subscription and CSV) leaves copies in place", func(ctx SpecContext) {
@@ -498,6 +480,24 @@ func createNamespace(ctx SpecContext, name string, labels map[string]string) {
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
 	}, metav1.CreateOptions{})
 	Expect(err).NotTo(HaveOccurred())
+}
+
+// sharedCopyNamespaces hold a copy of e2e-src/shared once spec 3a has made
+// e2e-team-c match too.
+var sharedCopyNamespaces = []string{"e2e-team-a", "e2e-team-b", "e2e-team-c"}
+
+// setSharedToken changes the token of the source Secret e2e-src/shared and waits
+// until every copy (sharedCopyNamespaces) holds it.
+func setSharedToken(ctx SpecContext, token string) {
+	GinkgoHelper()
+	src, err := env.Kube.CoreV1().Secrets("e2e-src").Get(ctx, "shared", metav1.GetOptions{})
+	Expect(err).NotTo(HaveOccurred())
+	src.Data["token"] = []byte(token)
+	_, err = env.Kube.CoreV1().Secrets("e2e-src").Update(ctx, src, metav1.UpdateOptions{})
+	Expect(err).NotTo(HaveOccurred())
+	for _, ns := range sharedCopyNamespaces {
+		waitSecretData(ctx, ns, "shared", map[string]string{"token": token, "ca.crt": "-----BEGIN CERTIFICATE-----"})
+	}
 }
 
 func waitSecretData(ctx SpecContext, ns, name string, want map[string]string) {

@@ -54,6 +54,14 @@ func (r *run) failf(hint, format string, args ...any) {
 	}
 }
 
+// runTest runs body as the scorecard test name, which reports through its run,
+// and returns the result in the scorecard contract.
+func runTest(ctx context.Context, env Env, name string, body func(context.Context, Env, *run)) v1alpha3.TestStatus {
+	r := &run{name: name}
+	body(ctx, env, r)
+	return r.status()
+}
+
 // status converts the run into the scorecard contract.
 func (r *run) status() v1alpha3.TestStatus {
 	state := v1alpha3.PassState

@@ -26,9 +26,7 @@ const PropagationTestName = "courier-propagation"
 // the source's data, report Ready, and remove the copy when the propagation is
 // deleted.
 func Propagation(ctx context.Context, env Env) v1alpha3.TestStatus {
-	r := &run{name: PropagationTestName}
-	propagation(ctx, env, r)
-	return r.status()
+	return runTest(ctx, env, PropagationTestName, propagation)
 }
 
 func propagation(ctx context.Context, env Env, r *run) {

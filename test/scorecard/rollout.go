@@ -26,9 +26,7 @@ const appliedHashAnnotation = "courier.dev/applied-config-hash"
 // pod-template annotation courier.dev/config-hash to change exactly once: watched
 // from before the change until the settle period after the first rollout.
 func Rollout(ctx context.Context, env Env) v1alpha3.TestStatus {
-	r := &run{name: RolloutTestName}
-	rollout(ctx, env, r)
-	return r.status()
+	return runTest(ctx, env, RolloutTestName, rollout)
 }
 
 func rollout(ctx context.Context, env Env, r *run) {

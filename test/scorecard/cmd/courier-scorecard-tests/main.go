@@ -20,13 +20,11 @@ import (
 	"time"
 
 	"github.com/operator-framework/api/pkg/apis/scorecard/v1alpha3"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 
-	"github.com/courier-operator/courier/api/v1alpha1"
+	courierscheme "github.com/courier-operator/courier/internal/scheme"
 	"github.com/courier-operator/courier/test/scorecard"
 )
 
@@ -75,13 +73,7 @@ func usage(fs *flag.FlagSet) {
 }
 
 func newClient(kubeconfig string) (client.WithWatch, error) {
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	if err := v1alpha1.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
+	scheme := courierscheme.New()
 	cfg, err := config.GetConfig()
 	if kubeconfig != "" {
 		cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
