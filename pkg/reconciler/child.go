@@ -203,7 +203,7 @@ func (w *childWork[T, C]) foreignEdit(ref childRef, d, live C) bool {
 		w.s.children.wroteBefore(ref) && !w.s.children.ours(ref, live.GetResourceVersion())
 }
 
-// OtherWriter names who else last wrote the object gvk/key (LastOtherWriter),
+// OtherWriter names who else last wrote the object gvk/key (lastOtherWriter),
 // reading its metadata live through reader: caches may strip managedFields, and
 // the object's data is not needed. "" when it cannot be read.
 func OtherWriter(ctx context.Context, reader client.Reader, gvk schema.GroupVersionKind, key client.ObjectKey, owner string) string {
@@ -212,16 +212,16 @@ func OtherWriter(ctx context.Context, reader client.Reader, gvk schema.GroupVers
 	if err := reader.Get(ctx, key, live); err != nil {
 		return ""
 	}
-	return LastOtherWriter(live, owner)
+	return lastOtherWriter(live, owner)
 }
 
-// LastOtherWriter names the field manager that last wrote obj besides owner, from
+// lastOtherWriter names the field manager that last wrote obj besides owner, from
 // its managedFields, e.g. "kubectl-edit (Update)"; "" when there is none (or obj
 // came from a cache that strips managedFields). Times have a resolution of a
 // second, and the API server orders the entries by operation, time and name, so
 // nothing tells apart managers that wrote in the same second: all of them are
 // named, "a (Update) or b (Update)", rather than a guess.
-func LastOtherWriter(obj client.Object, owner string) string {
+func lastOtherWriter(obj client.Object, owner string) string {
 	var latest []string
 	var at *metav1.Time
 	for _, mf := range obj.GetManagedFields() {

@@ -176,7 +176,7 @@ func TestLastOtherWriter(t *testing.T) {
 		}, "replacer (Update) or rollout.test (Update)"},
 	} {
 		obj := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{ManagedFields: c.entries}}
-		if got := LastOtherWriter(obj, "courier"); got != c.want {
+		if got := lastOtherWriter(obj, "courier"); got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
 		}
 	}

@@ -66,7 +66,7 @@ func TestChildSetOfSeveralKinds(t *testing.T) {
 	if r := h.Reconcile(t, env, wKey); r.Err != nil || env.Counter.Calls().Apply != 2 {
 		t.Fatalf("first: %v %s", r.Err, env.Counter.Calls())
 	}
-	if report.Count(reconciler.ChildCreated) != 2 || report.Wrote() != 2 || report.Outcomes[0].Kind != cmGVK || report.Outcomes[1].Kind != secretGVK {
+	if report.Count(reconciler.ChildCreated) != 2 || len(report.Outcomes) != 2 || report.Outcomes[0].Kind != cmGVK || report.Outcomes[1].Kind != secretGVK {
 		t.Fatalf("report = %+v", report)
 	}
 	env.Counter.Reset()

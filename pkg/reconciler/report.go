@@ -125,12 +125,6 @@ func (r ChildReport) Synced() int {
 	return r.Count(ChildCreated) + r.Count(ChildUpdated) + r.Count(ChildUnchanged)
 }
 
-// Wrote returns how many children this step wrote (created, updated, deleted or
-// orphaned).
-func (r ChildReport) Wrote() int {
-	return r.Count(ChildCreated) + r.Count(ChildUpdated) + r.Count(ChildDeleted) + r.Count(ChildOrphaned)
-}
-
 func (r ChildReport) filter(a ChildAction) []ChildOutcome {
 	var out []ChildOutcome
 	for _, o := range r.Outcomes {
