@@ -7,11 +7,10 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/courier-operator/courier/internal/contenthash"
+	courierscheme "github.com/courier-operator/courier/internal/scheme"
 	"github.com/courier-operator/courier/internal/workloadrefs"
 )
 
@@ -30,8 +29,7 @@ func TestIndexInputsHonoursAnnotations(t *testing.T) {
 }
 
 func TestConsumersFindsWorkloadsByInput(t *testing.T) {
-	s := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(s)
+	s := courierscheme.New()
 	uses := testDeployment("uses", envFrom("app"), nil)
 	other := testDeployment("other", envFrom("different"), nil)
 	elsewhere := testDeployment("elsewhere", envFrom("app"), nil)

@@ -12,12 +12,11 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	courierscheme "github.com/courier-operator/courier/internal/scheme"
 	"github.com/courier-operator/courier/pkg/reconciler"
 )
 
@@ -32,10 +31,7 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, objs ...client.Object) *harness {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		t.Fatal(err)
-	}
+	s := courierscheme.New()
 	h := &harness{t: t, clock: t0}
 	h.c = fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).Build()
 	h.r = newSyncer(Options{Window: window})

@@ -17,7 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
@@ -324,8 +323,7 @@ func addKinds(t *testing.T, e env, kinds map[string]string) {
 
 func TestGuardAgainstAPIServer(t *testing.T) {
 	cfg, httpClient := testenv.Start(t)
-	scheme := runtime.NewScheme()
-	must(t, clientgoscheme.AddToScheme(scheme))
+	scheme := courierscheme.New()
 	admin, err := client.New(cfg, client.Options{Scheme: scheme})
 	must(t, err)
 	mapper, err := apiutil.NewDynamicRESTMapper(cfg, httpClient)

@@ -18,7 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -26,8 +25,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/internal/authzpolicy"
+	courierscheme "github.com/courier-operator/courier/internal/scheme"
 	"github.com/courier-operator/courier/test/testenv"
 )
 
@@ -40,7 +39,7 @@ var (
 	admin   client.Client
 	kube    kubernetes.Interface
 	dyn     dynamic.Interface
-	scheme  = runtime.NewScheme()
+	scheme  *runtime.Scheme
 
 	workDir           string // logs, kubeconfigs, the manager binary
 	courierBin        string
@@ -81,8 +80,7 @@ var _ = BeforeSuite(func() {
 		built <- buildResult{bin, err}
 	}()
 
-	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
-	Expect(v1alpha1.AddToScheme(scheme)).To(Succeed())
+	scheme = courierscheme.New()
 	env, err = testenv.New()
 	Expect(err).NotTo(HaveOccurred())
 	// A fixed certificate directory keeps the serving certificate, the client CA and
