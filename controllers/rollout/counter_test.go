@@ -8,6 +8,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -20,7 +21,8 @@ import (
 )
 
 // templateCounter counts the pod-template changes of one workload by watching it
-// from its creation: every change of spec.template is a rollout. (metadata.generation
+// from its creation: every change of its pod template (spec.template, a CronJob's
+// spec.jobTemplate.spec.template) is a rollout. (metadata.generation
 // cannot be used: a Deployment's generation also grows when its annotations change,
 // and Courier's state lives in annotations.)
 type templateCounter struct {
@@ -36,10 +38,14 @@ func countTemplateChanges(obj client.Object) *templateCounter {
 	GinkgoHelper()
 	created, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	Expect(err).NotTo(HaveOccurred())
+	path := []string{"spec", "template"}
+	if _, ok := obj.(*batchv1.CronJob); ok {
+		path = []string{"spec", "jobTemplate", "spec", "template"}
+	}
 	c := &templateCounter{}
-	c.prev, _, _ = unstructured.NestedFieldNoCopy(created, "spec", "template")
+	c.prev, _, _ = unstructured.NestedFieldNoCopy(created, path...)
 	watchModified(obj, obj.GetResourceVersion(), func(u *unstructured.Unstructured) {
-		tmpl, _, _ := unstructured.NestedFieldNoCopy(u.Object, "spec", "template")
+		tmpl, _, _ := unstructured.NestedFieldNoCopy(u.Object, path...)
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if !equality.Semantic.DeepEqual(c.prev, tmpl) {

@@ -1,7 +1,7 @@
 // Package rollout rolls opted-in workloads exactly once when the content of a
 // ConfigMap or Secret they consume changes.
 //
-// A Deployment, StatefulSet or DaemonSet opts in with the label
+// A Deployment, StatefulSet, DaemonSet or CronJob opts in with the label
 // courier.dev/rollout-on-change=true; the manager caches only those workloads. For
 // each one, the controller collects the ConfigMaps and Secrets its pod template
 // references (internal/workloadrefs), reads their content directly from the API

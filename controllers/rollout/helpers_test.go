@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -84,7 +86,8 @@ func template(name string, spec corev1.PodSpec) corev1.PodTemplateSpec {
 func optInLabels() map[string]string { return map[string]string{rollout.LabelOptIn: "true"} }
 
 // newWorkload returns an opted-in workload (a Deployment, StatefulSet or DaemonSet,
-// one replica) whose pods run spec and are selected by the label app=<name>.
+// one replica, or a CronJob scheduled daily) whose pods run spec and are labelled
+// app=<name>.
 func newWorkload[O any, T interface {
 	*O
 	client.Object
@@ -95,6 +98,10 @@ func newWorkload[O any, T interface {
 	obj.SetLabels(optInLabels())
 	selector, tmpl := &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}}, template(name, spec)
 	switch w := any(obj).(type) {
+	case *batchv1.CronJob:
+		w.Spec.Schedule = "0 3 * * *"
+		w.Spec.JobTemplate.Spec.Template = tmpl
+		w.Spec.JobTemplate.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyNever
 	case *appsv1.Deployment:
 		w.Spec.Replicas = ptr.To[int32](1)
 		w.Spec.Selector, w.Spec.Template = selector, tmpl
@@ -149,4 +156,15 @@ func eventNotes(obj client.Object) func() []string {
 		}
 		return out
 	}
+}
+
+// eachSpecGets gives every spec of the container that calls it a namespace of its
+// own and a running manager, stopped after the spec; a spec that restarts the
+// manager stores the new one in *mgr.
+func eachSpecGets(ns *string, mgr **runningManager) {
+	BeforeEach(func() {
+		*ns = newNamespace()
+		*mgr = startManager()
+		DeferCleanup(func() { (*mgr).stop() })
+	})
 }

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -9,8 +10,8 @@ import (
 	"github.com/courier-operator/courier/internal/objectkind"
 )
 
-// workloadKind describes one kind of workload the controller rolls. The three kinds
-// differ only in these few fields; everything else is generic.
+// workloadKind describes one kind of workload the controller rolls. The kinds differ
+// only in these few fields; everything else is generic.
 type workloadKind[T client.Object] struct {
 	// name is the kind ("Deployment"), used in metrics, logs and controller names.
 	name string
@@ -20,23 +21,36 @@ type workloadKind[T client.Object] struct {
 	objectkind.Kind[T]
 	// template returns the workload's pod template.
 	template func(T) *corev1.PodTemplateSpec
+	// templatePath is the JSON path of the pod template, where a rollout sets
+	// courier.dev/config-hash.
+	templatePath []string
+	// jobTemplate returns the template of the Jobs the workload starts; nil for
+	// kinds that start none. Only those can start a Job when they roll
+	// (AnnotationRunNow).
+	jobTemplate func(T) *batchv1.JobTemplateSpec
 }
 
-// workloadKindOf declares the workload kind gvk whose objects and lists are made by k.
-func workloadKindOf[T client.Object](gvk schema.GroupVersionKind, k objectkind.Kind[T], template func(T) *corev1.PodTemplateSpec) workloadKind[T] {
-	return workloadKind[T]{name: gvk.Kind, gvk: gvk, Kind: k, template: template}
+// podWorkload declares an apps/v1 kind, whose pod template is spec.template.
+func podWorkload[T client.Object](kind string, k objectkind.Kind[T], template func(T) *corev1.PodTemplateSpec) workloadKind[T] {
+	return workloadKind[T]{name: kind, gvk: appsv1.SchemeGroupVersion.WithKind(kind), Kind: k, template: template, templatePath: []string{"spec", "template"}}
 }
 
 var (
-	deployments = workloadKindOf(appsv1.SchemeGroupVersion.WithKind("Deployment"),
-		objectkind.Of(func(l *appsv1.DeploymentList) []appsv1.Deployment { return l.Items }),
+	deployments = podWorkload("Deployment", objectkind.Of(func(l *appsv1.DeploymentList) []appsv1.Deployment { return l.Items }),
 		func(o *appsv1.Deployment) *corev1.PodTemplateSpec { return &o.Spec.Template })
-	statefulSets = workloadKindOf(appsv1.SchemeGroupVersion.WithKind("StatefulSet"),
-		objectkind.Of(func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items }),
+	statefulSets = podWorkload("StatefulSet", objectkind.Of(func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items }),
 		func(o *appsv1.StatefulSet) *corev1.PodTemplateSpec { return &o.Spec.Template })
-	daemonSets = workloadKindOf(appsv1.SchemeGroupVersion.WithKind("DaemonSet"),
-		objectkind.Of(func(l *appsv1.DaemonSetList) []appsv1.DaemonSet { return l.Items }),
+	daemonSets = podWorkload("DaemonSet", objectkind.Of(func(l *appsv1.DaemonSetList) []appsv1.DaemonSet { return l.Items }),
 		func(o *appsv1.DaemonSet) *corev1.PodTemplateSpec { return &o.Spec.Template })
+	// A CronJob rolls by its Job template: the next Job it schedules runs with the
+	// new configuration (and Jobs already running are left alone).
+	cronJobs = workloadKind[*batchv1.CronJob]{
+		name: "CronJob", gvk: batchv1.SchemeGroupVersion.WithKind("CronJob"),
+		Kind:         objectkind.Of(func(l *batchv1.CronJobList) []batchv1.CronJob { return l.Items }),
+		template:     func(o *batchv1.CronJob) *corev1.PodTemplateSpec { return &o.Spec.JobTemplate.Spec.Template },
+		templatePath: []string{"spec", "jobTemplate", "spec", "template"},
+		jobTemplate:  func(o *batchv1.CronJob) *batchv1.JobTemplateSpec { return &o.Spec.JobTemplate },
+	}
 )
 
 // optedIn reports whether a workload carries the opt-in label.

@@ -32,6 +32,10 @@ var (
 		Name: "courier_rollout_missing_inputs_total",
 		Help: "Times a workload was found to reference a required ConfigMap or Secret that does not exist.",
 	}, []string{"kind"})
+	jobsStarted = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "courier_rollout_jobs_started_total",
+		Help: "Jobs started from a CronJob's new template when it rolled (courier.dev/rollout-run-now), by workload kind.",
+	}, []string{"kind"})
 	decisions = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "courier_rollout_decisions_total",
 		Help: "Rollout decisions that wrote to a workload or held it (baseline, rebaseline, wait, paused, hold, rollout...).",
@@ -39,7 +43,7 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(rolloutsTotal, rolloutDelay, missingInputs, decisions)
+	metrics.Registry.MustRegister(rolloutsTotal, rolloutDelay, missingInputs, jobsStarted, decisions)
 }
 
 // rolloutReason classifies a rollout by what happened to its changed inputs: a

@@ -39,6 +39,16 @@ const (
 	// observed (RFC 3339); the window runs from it.
 	AnnotationPendingLast = "courier.dev/pending-last-change"
 
+	// AnnotationRunNow, "true" on a CronJob, also starts one Job from its new template
+	// when it rolls, instead of waiting for its schedule. The Job is named after the
+	// change (JobName), so it is started once per change, whatever restarts or
+	// replicas do.
+	AnnotationRunNow = "courier.dev/rollout-run-now"
+	// AnnotationJobDue names the Job a rollout decided to start and that is not known
+	// to exist yet: recorded with the rollout, removed once the Job exists, so a
+	// restart in between starts it (or finds it) rather than forgets it.
+	AnnotationJobDue = "courier.dev/rollout-job-due"
+
 	// FieldManager is the server-side apply field manager of this controller. It is
 	// distinct from the propagation controller's so the two never share fields.
 	FieldManager = "courier-rollout"

@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/types"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -54,11 +55,7 @@ var _ = Describe("rollout on change", func() {
 		ns  string
 		mgr *runningManager
 	)
-	BeforeEach(func() {
-		ns = newNamespace()
-		mgr = startManager()
-		DeferCleanup(func() { mgr.stop() })
-	})
+	eachSpecGets(&ns, &mgr)
 
 	// webOnAppConfig creates ConfigMap app-config and Deployment web reading it (as
 	// mutate leaves it), and waits until Courier tracks web.
@@ -207,6 +204,9 @@ var _ = Describe("rollout on change", func() {
 		}),
 		Entry("DaemonSet", func(ns string) client.Object {
 			return newWorkload[appsv1.DaemonSet](ns, "agent", podSpec(envFromConfigMap("cm")))
+		}),
+		Entry("CronJob (its Job template)", func(ns string) client.Object {
+			return newWorkload[batchv1.CronJob](ns, "report", podSpec(envFromConfigMap("cm")))
 		}),
 	)
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -17,6 +18,9 @@ import (
 // server-side apply; inputs are watched metadata-only and read one by one; events
 // are recorded on workloads.
 // +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=batch,resources=cronjobs,verbs=get;list;watch;patch
+// A CronJob with courier.dev/rollout-run-now starts one Job when it rolls.
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=create
 // +kubebuilder:rbac:groups="",resources=configmaps;secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -30,12 +34,13 @@ func CacheByObject() map[client.Object]cache.ByObject {
 		&appsv1.Deployment{}:  optIn,
 		&appsv1.StatefulSet{}: optIn,
 		&appsv1.DaemonSet{}:   optIn,
+		&batchv1.CronJob{}:    optIn,
 	}
 }
 
 // SetupWithManager registers one controller per workload kind (Deployment,
-// StatefulSet, DaemonSet), all built from the same generic declaration and sharing
-// one syncer and the manager's metadata streams.
+// StatefulSet, DaemonSet, CronJob), all built from the same generic declaration and
+// sharing one syncer and the manager's metadata streams.
 func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if opts.Streams == nil {
 		return fmt.Errorf("rollout: Options.Streams (the manager's metastream.Hub) is required")
@@ -48,7 +53,10 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if err := setupKind(mgr, r, inputs, statefulSets); err != nil {
 		return err
 	}
-	return setupKind(mgr, r, inputs, daemonSets)
+	if err := setupKind(mgr, r, inputs, daemonSets); err != nil {
+		return err
+	}
+	return setupKind(mgr, r, inputs, cronJobs)
 }
 
 // setupKind registers the field index and the controller for one workload kind.

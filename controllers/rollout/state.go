@@ -42,6 +42,9 @@ type record struct {
 	Pending *pending
 	// TemplateHash is the pod template's courier.dev/config-hash, if set.
 	TemplateHash string
+	// JobDue is the name of the Job a rollout of a CronJob decided to start, until
+	// it is known to exist (AnnotationJobDue).
+	JobDue string
 }
 
 // readRecord parses the state from the workload's annotations and its pod template's
@@ -52,6 +55,7 @@ func readRecord(meta, template map[string]string) record {
 		AppliedHash:  meta[AnnotationAppliedHash],
 		AppliedRefs:  parseRefDigests(meta[AnnotationAppliedRefs]),
 		TemplateHash: template[AnnotationConfigHash],
+		JobDue:       meta[AnnotationJobDue],
 	}
 	if h := meta[AnnotationPendingHash]; h != "" {
 		since, err1 := time.Parse(time.RFC3339Nano, meta[AnnotationPendingSince])
@@ -75,6 +79,9 @@ func (r record) metaAnnotations() map[string]string {
 		out[AnnotationPendingHash] = r.Pending.Hash
 		out[AnnotationPendingSince] = r.Pending.Since.UTC().Format(time.RFC3339Nano)
 		out[AnnotationPendingLast] = r.Pending.Last.UTC().Format(time.RFC3339Nano)
+	}
+	if r.JobDue != "" {
+		out[AnnotationJobDue] = r.JobDue
 	}
 	return out
 }

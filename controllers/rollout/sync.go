@@ -9,7 +9,6 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/pkg/reconciler"
@@ -88,6 +87,7 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 	tmpl := k.template(obj)
 	cur := readRecord(obj.GetAnnotations(), tmpl.Annotations)
 	d := decide(cur, obs, paused(obj), r.now(), r.opts.Window, r.opts.MaxDelay)
+	d.Next.JobDue = jobDue(k, obj, cur, d)
 
 	if d.Action == actRollout {
 		// Roll only from the workload as it is now, not from a cache that may not have
@@ -102,29 +102,34 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 		}
 	}
 	if !sameRecord(cur, d.Next) {
-		if err := r.recordState(ctx, k.gvk, obj, d, sc, log); err != nil {
+		if err := recordState(ctx, r, k, obj, d.Action, d.Next, sc, log); err != nil {
 			return err
 		}
 		decisions.WithLabelValues(k.name, d.Action.String()).Inc()
 	} else if d.Action == actHold {
 		decisions.WithLabelValues(k.name, d.Action.String()).Inc()
 	}
+	if d.Next.JobDue != "" {
+		if err := startDueJob(ctx, k, obj, d.Next, sc, log); err != nil {
+			return err
+		}
+	}
 	return r.report(k.name, cur, obs, d, sc, log)
 }
 
-// recordState stores the decision on the workload. A baseline of a workload this
+// recordState stores next, the state decided by act, on the workload. A baseline of a workload this
 // process already stored state on means someone removed that state (a tool that
 // replaces the whole object, say): such rewrites count towards a contest, and while
 // one lasts the state is stored again only as Contests allow, instead of once per
 // removal.
-func (r *syncer) recordState(ctx context.Context, gvk schema.GroupVersionKind, obj client.Object, d decision, sc scope, log logr.Logger) error {
+func recordState[T client.Object](ctx context.Context, r *syncer, k workloadKind[T], obj T, act action, next record, sc scope, log logr.Logger) error {
 	uid := obj.GetUID()
 	_, before := r.recorded.Load(uid)
-	contested := before && d.Action == actBaseline
+	contested := before && act == actBaseline
 	if contested {
 		a := r.contests.Admit(uid, obj.GetResourceVersion())
 		if a.Started {
-			a.Writer = reconciler.OtherWriter(ctx, sc.Reader, gvk, client.ObjectKeyFromObject(obj), FieldManager)
+			a.Writer = reconciler.OtherWriter(ctx, sc.Reader, k.gvk, client.ObjectKeyFromObject(obj), FieldManager)
 			r.contests.SetWriter(uid, a.Writer)
 			log.Info("another writer keeps removing the rollout state; storing it again backs off", "writer", a.Writer, "removals", a.Repairs)
 			sc.Eventf(corev1.EventTypeWarning, eventStateContested, "The rollout state Courier stores on the workload keeps being removed (by %s); it is stored again in %s",
@@ -134,8 +139,8 @@ func (r *syncer) recordState(ctx context.Context, gvk schema.GroupVersionKind, o
 			return reconciler.Waiting(a.Wait, eventStateContested, "the rollout state keeps being removed by %s; stored again in %s", a.WriterOrAnother(), a.Wait.Round(time.Millisecond))
 		}
 	}
-	if err := applyRecord(ctx, sc.Client, gvk, obj, d.Next); err != nil {
-		return fmt.Errorf("applying rollout state (%s): %w", d.Action, err)
+	if err := applyRecord(ctx, sc.Client, k.gvk, k.templatePath, obj, next); err != nil {
+		return fmt.Errorf("applying rollout state (%s): %w", act, err)
 	}
 	r.recorded.Store(uid, struct{}{})
 	if contested {

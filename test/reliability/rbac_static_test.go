@@ -46,6 +46,8 @@ var used = map[string]string{
 	"apps/deployments:get": "cache", "apps/deployments:list": "cache", "apps/deployments:watch": "cache", "apps/deployments:patch": "SSA of the config hash",
 	"apps/statefulsets:get": "cache", "apps/statefulsets:list": "cache", "apps/statefulsets:watch": "cache", "apps/statefulsets:patch": "SSA of the config hash",
 	"apps/daemonsets:get": "cache", "apps/daemonsets:list": "cache", "apps/daemonsets:watch": "cache", "apps/daemonsets:patch": "SSA of the config hash",
+	"batch/cronjobs:get": "cache, live read before a Job starts", "batch/cronjobs:list": "cache", "batch/cronjobs:watch": "cache", "batch/cronjobs:patch": "SSA of the config hash",
+	"batch/jobs:create": "a CronJob's run-now Job (controllers/rollout/runnow.go)",
 	// Leader election (client-go LeaseLock: Get, Create, Update) and its events,
 	// which client-go's resourcelock records with the core/v1 events API.
 	"/events:create":                 "leader election events (core/v1, client-go resourcelock)",
