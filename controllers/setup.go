@@ -13,6 +13,7 @@ import (
 
 	"github.com/courier-operator/courier/controllers/propagation"
 	"github.com/courier-operator/courier/controllers/rollout"
+	"github.com/courier-operator/courier/internal/schedule"
 	"github.com/courier-operator/courier/pkg/metastream"
 	"github.com/courier-operator/courier/pkg/reconciler"
 )
@@ -29,6 +30,12 @@ type Options struct {
 	// RolloutWindow is how long rollout-on-change waits for more input changes before
 	// rolling a workload, so several changes coalesce into one rollout.
 	RolloutWindow time.Duration
+	// RolloutWindows are the weekly windows rollouts happen in, for workloads
+	// without courier.dev/rollout-windows (none: any time).
+	RolloutWindows schedule.Windows
+	// RolloutMinInterval is the least time between two rollouts of one workload,
+	// for workloads without courier.dev/rollout-min-interval (zero: none).
+	RolloutMinInterval time.Duration
 }
 
 // feature is one controller package's entry points.
@@ -55,7 +62,7 @@ var features = []feature{
 	}, cache: propagation.CacheByObject},
 	{name: "rollout", setup: func(mgr ctrl.Manager, o Options, sh shared) error {
 		return rollout.SetupWithManager(mgr, rollout.Options{Window: o.RolloutWindow, MaxConcurrentReconciles: o.MaxConcurrentReconciles,
-			Streams: sh.streams, Metrics: Metrics})
+			Windows: o.RolloutWindows, MinInterval: o.RolloutMinInterval, Streams: sh.streams, Metrics: Metrics})
 	}, cache: rollout.CacheByObject},
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	_ "time/tzdata" // time zones of rollout windows, in images without /usr/share/zoneinfo
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -28,6 +29,7 @@ import (
 	"github.com/courier-operator/courier/internal/authzpolicy"
 	"github.com/courier-operator/courier/internal/memrelease"
 	"github.com/courier-operator/courier/internal/metricsauth"
+	"github.com/courier-operator/courier/internal/schedule"
 	courierscheme "github.com/courier-operator/courier/internal/scheme"
 	"github.com/courier-operator/courier/internal/version"
 )
@@ -52,6 +54,8 @@ type config struct {
 	maxConcurrent        int
 	childParallelism     int
 	rolloutWindow        time.Duration
+	rolloutWindows       string
+	rolloutMinInterval   time.Duration
 	gracefulShutdownTime time.Duration
 	installPolicy        bool
 	namespace            string
@@ -90,6 +94,11 @@ func main() {
 	flag.IntVar(&c.childParallelism, "child-parallelism", 16, "Concurrent writes one reconcile makes for its copies.")
 	flag.DurationVar(&c.rolloutWindow, "rollout-coalesce-window", 5*time.Second,
 		"Input changes to a workload within this window coalesce into one rollout.")
+	flag.StringVar(&c.rolloutWindows, "rollout-windows", "",
+		`Weekly windows rollouts happen in, for workloads without courier.dev/rollout-windows, e.g. "Mon-Fri 22:00-06:00 Europe/Berlin; Sat,Sun 00:00-24:00" `+
+			"(a change outside them rolls once when one opens; empty: any time).")
+	flag.DurationVar(&c.rolloutMinInterval, "rollout-min-interval", 0,
+		"Least time between two rollouts of one workload, for workloads without courier.dev/rollout-min-interval (0: none).")
 	flag.DurationVar(&c.gracefulShutdownTime, "graceful-shutdown-timeout", 30*time.Second,
 		"How long to wait for running reconciles to finish on SIGTERM.")
 	flag.BoolVar(&c.installPolicy, "install-admission-policy", false,
@@ -192,11 +201,17 @@ func run(c config) error {
 			return err
 		}
 	}
+	windows, err := schedule.ParseWindows(c.rolloutWindows)
+	if err != nil {
+		return fmt.Errorf("--rollout-windows: %w", err)
+	}
 	if err := controllers.Setup(mgr, controllers.Options{
 		ExcludedNamespaces:      splitList(c.excludedNamespaces),
 		MaxConcurrentReconciles: c.maxConcurrent,
 		ChildParallelism:        c.childParallelism,
 		RolloutWindow:           c.rolloutWindow,
+		RolloutWindows:          windows,
+		RolloutMinInterval:      c.rolloutMinInterval,
 	}); err != nil {
 		return err
 	}

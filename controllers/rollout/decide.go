@@ -4,6 +4,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/courier-operator/courier/internal/schedule"
 )
 
 // observation is what one reconcile saw of a workload's inputs.
@@ -50,11 +52,15 @@ const (
 	// actAlreadyRolled: the template already carries the new hash (a stale read of
 	// our own earlier rollout): record it, do not count it again.
 	actAlreadyRolled
+	// actScheduled: a change would roll now, but the workload's schedule (its
+	// windows, its minimum interval) allows it only later: it stays pending.
+	actScheduled
 )
 
 var actionNames = map[action]string{
 	actNone: "none", actBaseline: "baseline", actRebaseline: "rebaseline", actHold: "hold",
 	actWait: "wait", actPaused: "paused", actRollout: "rollout", actAlreadyRolled: "already-rolled",
+	actScheduled: "scheduled",
 }
 
 func (a action) String() string { return actionNames[a] }
@@ -65,8 +71,10 @@ type decision struct {
 	// Next is the state to store on the workload; the caller writes it only if it
 	// differs from what is stored.
 	Next record
-	// RequeueAfter is how long to wait before looking again (actWait).
+	// RequeueAfter is how long to wait before looking again (actWait, actScheduled).
 	RequeueAfter time.Duration
+	// RollsAt is when the schedule lets the pending change roll (actScheduled).
+	RollsAt time.Time
 	// Changed lists the inputs whose content changed since the applied hash, sorted
 	// (names only, for events and logs).
 	Changed []string
@@ -76,16 +84,29 @@ type decision struct {
 	Delay time.Duration
 }
 
+// policy is when a workload's changes roll.
+type policy struct {
+	// Window: a change rolls once the inputs have been quiet for this long...
+	Window time.Duration
+	// MaxDelay: ...or a burst of changes has lasted this long.
+	MaxDelay time.Duration
+	// Windows are the times a rollout may happen (none: any time).
+	Windows schedule.Windows
+	// MinInterval is the least time between two rollouts (zero: none).
+	MinInterval time.Duration
+}
+
 // decide is the whole rollout policy, as a pure function of the stored record, the
-// observed inputs, the pause flag and the clock.
+// observed inputs, the pause flag, the policy and the clock.
 //
 // It never rolls on first sight, never rolls when the content of every input that was
 // already consumed is unchanged, never rolls while a required input is missing or
-// rollouts are paused, and rolls once the inputs have been quiet for window (or a
-// burst has lasted maxDelay).
-func decide(cur record, obs observation, paused bool, now time.Time, window, maxDelay time.Duration) decision {
+// rollouts are paused, and rolls once the inputs have been quiet for p.Window (or a
+// burst has lasted p.MaxDelay) and the schedule allows it (inside p.Windows, at
+// least p.MinInterval after the last rollout).
+func decide(cur record, obs observation, paused bool, now time.Time, p policy) decision {
 	applied := func(template string) record {
-		return record{AppliedHash: obs.Hash, AppliedRefs: obs.refDigests(), TemplateHash: template}
+		return record{AppliedHash: obs.Hash, AppliedRefs: obs.refDigests(), TemplateHash: template, LastRollout: cur.LastRollout}
 	}
 	switch {
 	case cur.AppliedHash == "":
@@ -104,23 +125,23 @@ func decide(cur record, obs observation, paused bool, now time.Time, window, max
 	}
 
 	next := cur
-	p := pending{Hash: obs.Hash, Since: now, Last: now}
+	pend := pending{Hash: obs.Hash, Since: now, Last: now}
 	newChange := cur.Pending == nil || cur.Pending.Hash != obs.Hash
 	if cur.Pending != nil {
-		p.Since = clampToNow(cur.Pending.Since, now)
+		pend.Since = clampToNow(cur.Pending.Since, now)
 		if !newChange {
-			p.Last = clampToNow(cur.Pending.Last, now)
+			pend.Last = clampToNow(cur.Pending.Last, now)
 		}
 	}
-	next.Pending = &p
+	next.Pending = &pend
 	d := decision{Next: next, Changed: changed, NewChange: newChange}
 
 	if paused {
 		d.Action = actPaused
 		return d
 	}
-	deadline := p.Last.Add(window)
-	if limit := p.Since.Add(maxDelay); limit.Before(deadline) {
+	deadline := pend.Last.Add(p.Window)
+	if limit := pend.Since.Add(p.MaxDelay); limit.Before(deadline) {
 		deadline = limit
 	}
 	if now.Before(deadline) {
@@ -130,7 +151,16 @@ func decide(cur record, obs observation, paused bool, now time.Time, window, max
 	if cur.TemplateHash == obs.Hash {
 		return decision{Action: actAlreadyRolled, Next: applied(obs.Hash), Changed: changed}
 	}
-	return decision{Action: actRollout, Next: applied(obs.Hash), Changed: changed, Delay: now.Sub(p.Since)}
+	if at, ok := schedule.Earliest(now, p.Windows, clampToNow(cur.LastRollout, now), p.MinInterval); !ok || at.After(now) {
+		d.Action, d.RollsAt, d.RequeueAfter = actScheduled, at, at.Sub(now)
+		if !ok {
+			d.RequeueAfter = time.Hour // no window ever opens: look again later
+		}
+		return d
+	}
+	rolled := applied(obs.Hash)
+	rolled.LastRollout = now
+	return decision{Action: actRollout, Next: rolled, Changed: changed, Delay: now.Sub(pend.Since)}
 }
 
 // changedInputs lists the inputs present both in the applied record and now whose

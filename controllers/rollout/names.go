@@ -39,6 +39,18 @@ const (
 	// observed (RFC 3339); the window runs from it.
 	AnnotationPendingLast = "courier.dev/pending-last-change"
 
+	// AnnotationWindows limits a workload's rollouts to weekly windows, e.g.
+	// "Mon-Fri 22:00-06:00 Europe/Berlin; Sat,Sun 00:00-24:00" (internal/schedule):
+	// a change outside them stays pending and rolls once when one opens. It
+	// overrides Options.Windows; "*" or an empty value is no restriction.
+	AnnotationWindows = "courier.dev/rollout-windows"
+	// AnnotationMinInterval is the least time between two rollouts of a workload
+	// (a Go duration, "30m"); a change sooner stays pending. It overrides
+	// Options.MinInterval; "0" is none.
+	AnnotationMinInterval = "courier.dev/rollout-min-interval"
+	// AnnotationLastRollout records when Courier last rolled the workload (RFC 3339).
+	AnnotationLastRollout = "courier.dev/last-rollout"
+
 	// AnnotationRunNow, "true" on a CronJob, also starts one Job from its new template
 	// when it rolls, instead of waiting for its schedule. The Job is named after the
 	// change (JobName), so it is started once per change, whatever restarts or

@@ -3,6 +3,7 @@ package rollout
 import (
 	"time"
 
+	"github.com/courier-operator/courier/internal/schedule"
 	"github.com/courier-operator/courier/pkg/metastream"
 	"github.com/courier-operator/courier/pkg/reconciler"
 )
@@ -25,6 +26,12 @@ type Options struct {
 	// MaxDelay bounds how long a burst of changes can postpone its rollout (measured
 	// from the first change). Zero means ten windows.
 	MaxDelay time.Duration
+	// Windows are the weekly windows rollouts may happen in, for workloads without
+	// AnnotationWindows (none: any time).
+	Windows schedule.Windows
+	// MinInterval is the least time between two rollouts of one workload, for
+	// workloads without AnnotationMinInterval (zero: none).
+	MinInterval time.Duration
 	// MaxConcurrentReconciles bounds concurrent reconciles per workload kind. Zero
 	// means 2.
 	MaxConcurrentReconciles int

@@ -45,6 +45,9 @@ type record struct {
 	// JobDue is the name of the Job a rollout of a CronJob decided to start, until
 	// it is known to exist (AnnotationJobDue).
 	JobDue string
+	// LastRollout is when Courier last rolled the workload (zero: never), for the
+	// minimum interval between rollouts.
+	LastRollout time.Time
 }
 
 // readRecord parses the state from the workload's annotations and its pod template's
@@ -56,6 +59,9 @@ func readRecord(meta, template map[string]string) record {
 		AppliedRefs:  parseRefDigests(meta[AnnotationAppliedRefs]),
 		TemplateHash: template[AnnotationConfigHash],
 		JobDue:       meta[AnnotationJobDue],
+	}
+	if t, err := time.Parse(time.RFC3339Nano, meta[AnnotationLastRollout]); err == nil {
+		r.LastRollout = t
 	}
 	if h := meta[AnnotationPendingHash]; h != "" {
 		since, err1 := time.Parse(time.RFC3339Nano, meta[AnnotationPendingSince])
@@ -82,6 +88,9 @@ func (r record) metaAnnotations() map[string]string {
 	}
 	if r.JobDue != "" {
 		out[AnnotationJobDue] = r.JobDue
+	}
+	if !r.LastRollout.IsZero() {
+		out[AnnotationLastRollout] = r.LastRollout.UTC().Format(time.RFC3339Nano)
 	}
 	return out
 }

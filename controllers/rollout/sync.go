@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/pkg/reconciler"
@@ -24,6 +26,7 @@ const (
 	eventMissingInput      = "MissingInput"
 	eventInvalidAnnotation = "InvalidAnnotation"
 	eventStateContested    = "RolloutStateContested"
+	eventScheduled         = "RolloutScheduled"
 )
 
 // How much of an event note (reconciler.MaxEventNote) and of a log line a list of
@@ -57,7 +60,10 @@ type syncer struct {
 	// recorded are the workloads (UIDs) this process stored state on; contests
 	// notice another writer that keeps removing it (see recordState).
 	recorded sync.Map
-	contests reconciler.Contests
+	// scheduled holds, per workload (UID) whose change waits for its schedule, when
+	// it rolls: the RolloutScheduled event is sent when that changes.
+	scheduled sync.Map
+	contests  reconciler.Contests
 }
 
 func newSyncer(opts Options) *syncer {
@@ -72,6 +78,7 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 		// Opted out (or going away): leave the workload exactly as it is.
 		r.reported.Delete(obj.GetUID())
 		r.recorded.Delete(obj.GetUID())
+		r.scheduled.Delete(obj.GetUID())
 		r.contests.Forget(obj.GetUID())
 		return nil
 	}
@@ -82,11 +89,12 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 	if err != nil {
 		return err
 	}
-	r.reportProblems(k.name, obj, annErr, obs.MissingRequired, sc, log)
+	p, policyErr := r.policyFor(obj)
+	r.reportProblems(k.name, obj, errors.Join(annErr, policyErr), obs.MissingRequired, sc, log)
 
 	tmpl := k.template(obj)
 	cur := readRecord(obj.GetAnnotations(), tmpl.Annotations)
-	d := decide(cur, obs, paused(obj), r.now(), r.opts.Window, r.opts.MaxDelay)
+	d := decide(cur, obs, paused(obj), r.now(), p)
 	d.Next.JobDue = jobDue(k, obj, cur, d)
 
 	if d.Action == actRollout {
@@ -114,7 +122,7 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 			return err
 		}
 	}
-	return r.report(k.name, cur, obs, d, sc, log)
+	return r.report(k.name, obj.GetUID(), cur, obs, d, sc, log)
 }
 
 // recordState stores next, the state decided by act, on the workload. A baseline of a workload this
@@ -150,8 +158,11 @@ func recordState[T client.Object](ctx context.Context, r *syncer, k workloadKind
 }
 
 // report turns a decision into events, metrics, logs and the reconcile outcome.
-func (r *syncer) report(kind string, cur record, obs observation, d decision, sc scope, log logr.Logger) error {
+func (r *syncer) report(kind string, uid types.UID, cur record, obs observation, d decision, sc scope, log logr.Logger) error {
 	changed := strings.Join(d.Changed, ", ")
+	if d.Action != actScheduled {
+		r.scheduled.Delete(uid)
+	}
 	switch d.Action {
 	case actBaseline:
 		log.Info("tracking inputs; opting in rolls nothing", "inputs", len(obs.Digests), "hash", shortDigest(obs.Hash))
@@ -178,6 +189,14 @@ func (r *syncer) report(kind string, cur record, obs observation, d decision, sc
 		rolloutDelay.WithLabelValues(kind).Observe(d.Delay.Seconds())
 		log.Info("rolled out", "changed", d.Changed, "reason", reason, "hash", shortDigest(obs.Hash), "delay", d.Delay)
 		sc.Eventf(corev1.EventTypeNormal, eventRolledOut, "%s changed", changed)
+	case actScheduled:
+		at := d.RollsAt.UTC().Format(time.RFC3339)
+		if prev, ok := r.scheduled.Load(uid); !ok || prev.(string) != at {
+			r.scheduled.Store(uid, at)
+			log.Info("input change waits for the workload's schedule", "changed", d.Changed, "rollsAt", at)
+			sc.Eventf(corev1.EventTypeNormal, eventScheduled, "%s changed; the schedule lets it roll out at %s", changed, at)
+		}
+		return reconciler.Waiting(d.RequeueAfter, "OutsideSchedule", "%s changed; rolling out at %s (its windows or minimum interval)", changed, at)
 	case actAlreadyRolled:
 		log.V(1).Info("template already carries the new hash; recorded", "hash", shortDigest(obs.Hash))
 	}

@@ -217,3 +217,42 @@ func countPrefix(list []string, prefix string) int {
 	}
 	return n
 }
+
+func TestSyncScheduleFromAnnotationsIsAnnouncedOnce(t *testing.T) {
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "app-config"}, Data: map[string]string{"k": "v1"}}
+	// t0 is a Friday noon (UTC): the window opens on Saturday at 02:00.
+	h := newHarness(t, cm, testDeployment("web", envFrom("app-config"), map[string]string{
+		AnnotationWindows: "Sat 02:00-04:00; Funday 01:00-02:00", AnnotationMinInterval: "soon",
+	}))
+	if err := h.sync("web"); err != nil {
+		t.Fatal(err)
+	}
+	if !containsPrefix(h.events, "InvalidAnnotation: Ignoring 2 invalid entries: courier.dev/rollout-windows: window \"Funday 01:00-02:00\"") {
+		t.Fatalf("both bad values must be reported, the valid window kept: %v", h.events)
+	}
+	cm.Data["k"] = "v2"
+	if err := h.c.Update(context.Background(), cm); err != nil {
+		t.Fatal(err)
+	}
+	_ = h.sync("web")
+	for range 3 {
+		h.clock = h.clock.Add(window)
+		if err := h.sync("web"); reconciler.Classify(err) != reconciler.OutcomeWaiting {
+			t.Fatalf("outside the window the change must wait: %v", err)
+		}
+	}
+	if n := countPrefix(h.events, "RolloutScheduled: configmap/app-config changed; the schedule lets it roll out at 2026-11-28T02:00:00Z"); n != 1 {
+		t.Fatalf("want one RolloutScheduled event, got %d: %v", n, h.events)
+	}
+	if d := h.get("web"); d.Spec.Template.Annotations[AnnotationConfigHash] != "" || d.Annotations[AnnotationPendingHash] == "" {
+		t.Fatalf("nothing rolls before the window, and the change stays pending: %v", d.Annotations)
+	}
+	h.clock = time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC)
+	if err := h.sync("web"); err != nil {
+		t.Fatal(err)
+	}
+	d := h.get("web")
+	if d.Spec.Template.Annotations[AnnotationConfigHash] == "" || d.Annotations[AnnotationLastRollout] != "2026-11-28T02:00:00Z" {
+		t.Fatalf("the window opened: %v / %v", d.Annotations, d.Spec.Template.Annotations)
+	}
+}
