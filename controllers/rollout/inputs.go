@@ -3,6 +3,7 @@ package rollout
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -16,15 +17,27 @@ import (
 // observe reads every input of a workload from reader (the uncached API reader: the
 // content of ConfigMaps and Secrets is never cached) and hashes it. Only digests
 // leave this function; the objects are dropped at once.
-func observe(ctx context.Context, reader client.Reader, namespace string, refs []workloadrefs.Reference) (observation, error) {
+//
+// With keyed, an input the workload reads only named keys of is hashed on those
+// keys alone, under its name and keys ("configmap/app:LOG_LEVEL+PORT"): switching
+// keyed on or off changes the set of inputs, not their content, so it rolls
+// nothing.
+func observe(ctx context.Context, reader client.Reader, namespace string, refs []workloadrefs.Reference, keyed bool) (observation, error) {
 	obs := observation{Digests: make(map[string]string, len(refs))}
 	entries := make([]contenthash.Entry, 0, len(refs))
 	for _, ref := range refs {
-		digest, err := digestOf(ctx, reader, types.NamespacedName{Namespace: namespace, Name: ref.Name}, ref.Kind)
+		var keys []string
+		if keyed {
+			keys = ref.Keys
+		}
+		digest, err := digestOf(ctx, reader, types.NamespacedName{Namespace: namespace, Name: ref.Name}, ref.Kind, keys)
 		if err != nil {
 			return observation{}, fmt.Errorf("reading %s: %w", ref, err)
 		}
 		key := ref.String()
+		if len(keys) > 0 {
+			key += ":" + strings.Join(keys, "+") // keys hold neither ",", "=" nor "+"
+		}
 		obs.Digests[key] = digest
 		entries = append(entries, contenthash.Entry{Key: key, Digest: digest})
 		if digest == contenthash.Absent && !ref.Optional {
@@ -35,20 +48,26 @@ func observe(ctx context.Context, reader client.Reader, namespace string, refs [
 	return obs, nil
 }
 
-// digestOf reads one input and returns its content digest, or Absent if it does not
-// exist.
-func digestOf(ctx context.Context, reader client.Reader, key types.NamespacedName, kind workloadrefs.Kind) (string, error) {
+// digestOf reads one input and returns the digest of its content (of keys only,
+// when there are any), or Absent if it does not exist.
+func digestOf(ctx context.Context, reader client.Reader, key types.NamespacedName, kind workloadrefs.Kind, keys []string) (string, error) {
 	switch kind {
 	case workloadrefs.ConfigMap:
 		var cm corev1.ConfigMap
 		if err := reader.Get(ctx, key, &cm); err != nil {
 			return absentIfNotFound(err)
 		}
+		if len(keys) > 0 {
+			return contenthash.ConfigMapKeys(&cm, keys), nil
+		}
 		return contenthash.ConfigMap(&cm), nil
 	case workloadrefs.Secret:
 		var s corev1.Secret
 		if err := reader.Get(ctx, key, &s); err != nil {
 			return absentIfNotFound(err)
+		}
+		if len(keys) > 0 {
+			return contenthash.SecretKeys(&s, keys), nil
 		}
 		return contenthash.Secret(&s), nil
 	default:

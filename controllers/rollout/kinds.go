@@ -56,5 +56,8 @@ var (
 // optedIn reports whether a workload carries the opt-in label.
 func optedIn(obj client.Object) bool { return obj.GetLabels()[LabelOptIn] == "true" }
 
+// onKeys reports whether a workload rolls only for the keys it reads.
+func onKeys(obj client.Object) bool { return obj.GetAnnotations()[AnnotationOnKeys] == "true" }
+
 // paused reports whether a workload's rollouts are paused.
 func paused(obj client.Object) bool { return obj.GetAnnotations()[AnnotationPaused] == "true" }

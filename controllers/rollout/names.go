@@ -39,6 +39,12 @@ const (
 	// observed (RFC 3339); the window runs from it.
 	AnnotationPendingLast = "courier.dev/pending-last-change"
 
+	// AnnotationOnKeys, "true", rolls a workload only when a key it reads changes: of
+	// an input it reads only named keys of (env configMapKeyRef/secretKeyRef, volume
+	// items), only those keys count; an input it reads as a whole (envFrom, a
+	// volume without items, rollout-extra-refs) still counts as a whole.
+	AnnotationOnKeys = "courier.dev/rollout-on-keys"
+
 	// AnnotationWindows limits a workload's rollouts to weekly windows, e.g.
 	// "Mon-Fri 22:00-06:00 Europe/Berlin; Sat,Sun 00:00-24:00" (internal/schedule):
 	// a change outside them stays pending and rolls once when one opens. It

@@ -85,7 +85,7 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 	log := sc.Log.WithValues("kind", k.name)
 
 	refs, annErr := k.inputs(obj)
-	obs, err := observe(ctx, sc.Reader, obj.GetNamespace(), refs)
+	obs, err := observe(ctx, sc.Reader, obj.GetNamespace(), refs, onKeys(obj))
 	if err != nil {
 		return err
 	}

@@ -256,3 +256,50 @@ func TestSyncScheduleFromAnnotationsIsAnnouncedOnce(t *testing.T) {
 		t.Fatalf("the window opened: %v / %v", d.Annotations, d.Spec.Template.Annotations)
 	}
 }
+
+func TestSyncOnKeysRollsOnlyForTheKeysRead(t *testing.T) {
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "app"}, Data: map[string]string{"LEVEL": "info", "unused": "1"}}
+	spec := corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Env: []corev1.EnvVar{{Name: "LEVEL", ValueFrom: &corev1.EnvVarSource{
+		ConfigMapKeyRef: &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "app"}, Key: "LEVEL"}}}}}}}
+	h := newHarness(t, cm, testDeployment("web", spec, map[string]string{AnnotationOnKeys: "true"}))
+	settle := func() {
+		t.Helper()
+		for range 3 {
+			if err := h.sync("web"); err != nil && reconciler.Classify(err) != reconciler.OutcomeWaiting {
+				t.Fatal(err)
+			}
+			h.clock = h.clock.Add(window)
+		}
+	}
+	setData := func(k, v string) {
+		t.Helper()
+		cm.Data[k] = v
+		if err := h.c.Update(context.Background(), cm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settle()
+	if got := h.get("web").Annotations[AnnotationAppliedRefs]; !strings.HasPrefix(got, "configmap/app:LEVEL=") {
+		t.Fatalf("applied refs = %q, want the input with the key it reads", got)
+	}
+	setData("unused", "2")
+	settle()
+	if countPrefix(h.events, "RolledOut: ") != 0 || countPrefix(h.events, "RolloutPending: ") != 0 {
+		t.Fatalf("a key the workload does not read must roll nothing: %v", h.events)
+	}
+	setData("LEVEL", "debug")
+	settle()
+	if n := countPrefix(h.events, "RolledOut: configmap/app:LEVEL changed"); n != 1 {
+		t.Fatalf("want one rollout for the key read, got %d: %v", n, h.events)
+	}
+	// Back to whole-object hashing: another set of inputs, no content change.
+	d := h.get("web")
+	delete(d.Annotations, AnnotationOnKeys)
+	if err := h.c.Update(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	settle()
+	if countPrefix(h.events, "RolledOut: ") != 1 || !containsPrefix(h.events, "RolloutInputsChanged: ") {
+		t.Fatalf("switching the mode must record, not roll: %v", h.events)
+	}
+}

@@ -90,6 +90,56 @@ func Secret(s *corev1.Secret) string {
 	return e.sum()
 }
 
+// ConfigMapKeys returns the digest of the given keys of a ConfigMap only (in data or
+// binaryData; a key in neither counts as absent), for a workload that reads only
+// them: a change of any other key leaves it unchanged. A nil ConfigMap is Absent.
+func ConfigMapKeys(cm *corev1.ConfigMap, keys []string) string {
+	if cm == nil {
+		return Absent
+	}
+	return keyed("ConfigMap keys", keys, func(k string) (string, []byte, bool) {
+		if v, ok := cm.Data[k]; ok {
+			return "data", []byte(v), true
+		}
+		v, ok := cm.BinaryData[k]
+		return "binaryData", v, ok
+	})
+}
+
+// SecretKeys returns the digest of the given keys of a Secret only (stringData
+// merged over data, as in Secret; a missing key counts as absent). The type does not
+// count: a workload that reads named keys does not see it. A nil Secret is Absent.
+func SecretKeys(s *corev1.Secret, keys []string) string {
+	if s == nil {
+		return Absent
+	}
+	return keyed("Secret keys", keys, func(k string) (string, []byte, bool) {
+		if v, ok := s.StringData[k]; ok {
+			return "data", []byte(v), true
+		}
+		v, ok := s.Data[k]
+		return "data", v, ok
+	})
+}
+
+// keyed digests the keys of one object's content: each key, then where lookup
+// finds it and its value, or Absent.
+func keyed(name string, keys []string, lookup func(key string) (where string, value []byte, ok bool)) string {
+	e := newEncoder()
+	e.str(name)
+	e.count(len(keys))
+	for _, k := range keys {
+		e.str(k)
+		if where, v, ok := lookup(k); ok {
+			e.str(where)
+			e.field(v)
+		} else {
+			e.str(Absent)
+		}
+	}
+	return e.sum()
+}
+
 // Entry is one named input of a combined digest.
 type Entry struct {
 	// Key names the input, e.g. "configmap/app-config".

@@ -101,3 +101,38 @@ func TestCombine(t *testing.T) {
 		t.Error("nil and empty must match")
 	}
 }
+
+// TestKeysDigestsSeeOnlyTheirKeys: a keyed digest changes with a read key (its
+// value, its move between data and binaryData, its removal) and with nothing else.
+func TestKeysDigestsSeeOnlyTheirKeys(t *testing.T) {
+	cm := &corev1.ConfigMap{Data: map[string]string{"read": "1", "other": "x"}}
+	base := ConfigMapKeys(cm, []string{"read"})
+	for name, changed := range map[string]*corev1.ConfigMap{
+		"value":      {Data: map[string]string{"read": "2", "other": "x"}},
+		"binaryData": {Data: map[string]string{"other": "x"}, BinaryData: map[string][]byte{"read": []byte("1")}},
+		"removed":    {Data: map[string]string{"other": "x"}},
+	} {
+		if ConfigMapKeys(changed, []string{"read"}) == base {
+			t.Errorf("ConfigMap: a %s change of a read key was not seen", name)
+		}
+	}
+	if ConfigMapKeys(&corev1.ConfigMap{Data: map[string]string{"read": "1", "other": "y", "new": "z"}}, []string{"read"}) != base {
+		t.Error("ConfigMap: a change of a key that is not read changed the digest")
+	}
+	if ConfigMapKeys(nil, []string{"read"}) != Absent || ConfigMapKeys(cm, []string{"read"}) == ConfigMap(cm) {
+		t.Error("ConfigMap: nil must be Absent, and a keyed digest is not the whole object's")
+	}
+
+	s := &corev1.Secret{Type: "Opaque", Data: map[string][]byte{"token": []byte("t1"), "other": []byte("x")}}
+	sb := SecretKeys(s, []string{"token"})
+	if SecretKeys(&corev1.Secret{Type: "kubernetes.io/opaque-ish", Data: map[string][]byte{"token": []byte("t1")}}, []string{"token"}) != sb {
+		t.Error("Secret: the type or another key changed a keyed digest")
+	}
+	if SecretKeys(&corev1.Secret{StringData: map[string]string{"token": "t1"}}, []string{"token"}) != sb {
+		t.Error("Secret: stringData must count as data")
+	}
+	if SecretKeys(&corev1.Secret{Data: map[string][]byte{"token": []byte("t2")}}, []string{"token"}) == sb ||
+		SecretKeys(&corev1.Secret{}, []string{"token"}) == sb || SecretKeys(nil, nil) != Absent {
+		t.Error("Secret: a change or removal of a read key was not seen, or nil is not Absent")
+	}
+}

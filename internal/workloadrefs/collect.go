@@ -40,7 +40,12 @@ func Collect(spec *corev1.PodSpec, extra, exclude string) ([]Reference, error) {
 	}
 	out := make([]Reference, 0, len(c))
 	for _, r := range slices.SortedFunc(maps.Keys(c), Ref.Compare) {
-		out = append(out, Reference{Ref: r, Optional: c[r]})
+		m := c[r]
+		ref := Reference{Ref: r, Optional: m.optional}
+		if !m.whole {
+			ref.Keys = slices.Sorted(maps.Keys(m.keys))
+		}
+		out = append(out, ref)
 	}
 	return out, errors.Join(errs...)
 }

@@ -60,16 +60,16 @@ func TestCollectFindsEverySite(t *testing.T) {
 		t.Fatalf("unexpected error: %v", err)
 	}
 	want := []Reference{
-		{Ref{ConfigMap, "env-cm"}, false},
-		{Ref{ConfigMap, "envfrom-cm"}, false},
-		{Ref{ConfigMap, "init-env-cm"}, false},
-		{Ref{ConfigMap, "proj-cm"}, false},
-		{Ref{ConfigMap, "vol-cm"}, true},
-		{Ref{Secret, "debug-sec"}, false},
-		{Ref{Secret, "env-sec"}, true},
-		{Ref{Secret, "proj-sec"}, true},
-		{Ref{Secret, "sidecar-sec"}, false},
-		{Ref{Secret, "vol-sec"}, false},
+		{Ref{ConfigMap, "env-cm"}, false, []string{"k"}},
+		{Ref{ConfigMap, "envfrom-cm"}, false, nil},
+		{Ref{ConfigMap, "init-env-cm"}, false, []string{"k"}},
+		{Ref{ConfigMap, "proj-cm"}, false, nil},
+		{Ref{ConfigMap, "vol-cm"}, true, nil},
+		{Ref{Secret, "debug-sec"}, false, []string{"k"}},
+		{Ref{Secret, "env-sec"}, true, []string{"k"}},
+		{Ref{Secret, "proj-sec"}, true, nil},
+		{Ref{Secret, "sidecar-sec"}, false, nil},
+		{Ref{Secret, "vol-sec"}, false, nil},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Collect:\n got %v\nwant %v", got, want)
@@ -86,7 +86,7 @@ func TestCollectOptionalOnlyWhenEveryMentionIsOptional(t *testing.T) {
 		}}},
 	}
 	got, _ := Collect(spec, "", "")
-	want := []Reference{{Ref{ConfigMap, "opt"}, true}, {Ref{ConfigMap, "shared"}, false}}
+	want := []Reference{{Ref{ConfigMap, "opt"}, true, []string{"k"}}, {Ref{ConfigMap, "shared"}, false, []string{"k"}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
@@ -133,5 +133,41 @@ func TestCollectSkipsEmptyNames(t *testing.T) {
 	got, err := Collect(spec, "", "")
 	if err != nil || len(got) != 0 {
 		t.Fatalf("got %v, %v; want nothing", got, err)
+	}
+}
+
+// TestCollectKeysReadOnlyWhileEveryMentionNamesKeys: env key references and volume
+// items name keys; envFrom, a volume without items and extra-refs read the whole
+// object, which then wins over every key mention.
+func TestCollectKeysReadOnlyWhileEveryMentionNamesKeys(t *testing.T) {
+	keyRef := func(cm, key string) corev1.EnvVar {
+		return corev1.EnvVar{Name: key, ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: cm}, Key: key}}}
+	}
+	spec := &corev1.PodSpec{
+		Containers: []corev1.Container{{Name: "a",
+			Env:     []corev1.EnvVar{keyRef("keyed", "b"), keyRef("keyed", "a"), keyRef("mixed", "x"), keyRef("extra", "y")},
+			EnvFrom: []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "mixed"}}}},
+		}},
+		Volumes: []corev1.Volume{
+			{Name: "items", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+				LocalObjectReference: corev1.LocalObjectReference{Name: "keyed"}, Items: []corev1.KeyToPath{{Key: "c", Path: "c.conf"}, {Key: "a", Path: "a"}}}}},
+			{Name: "projected", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
+				{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "tls"}, Items: []corev1.KeyToPath{{Key: "tls.crt", Path: "crt"}}}},
+			}}}},
+		},
+	}
+	got, err := Collect(spec, "configmap/extra", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Reference{
+		{Ref{ConfigMap, "extra"}, false, nil},
+		{Ref{ConfigMap, "keyed"}, false, []string{"a", "b", "c"}},
+		{Ref{ConfigMap, "mixed"}, false, nil},
+		{Ref{Secret, "tls"}, false, []string{"tls.crt"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Collect:\n got %+v\nwant %+v", got, want)
 	}
 }

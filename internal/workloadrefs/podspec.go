@@ -5,24 +5,43 @@ import (
 )
 
 // collector accumulates references; a reference stays optional only while every
-// mention of it is optional.
-type collector map[Ref]bool // value: optional
+// mention of it is optional, and keyed only while every mention reads named keys.
+type collector map[Ref]*mention
 
-func (c collector) add(kind Kind, name string, optional *bool) {
+// mention is what the mentions of one reference so far say.
+type mention struct {
+	optional bool
+	// keys are the keys read, while no mention reads the whole object (whole).
+	keys  map[string]bool
+	whole bool
+}
+
+// add records a mention of kind/name reading keys (none: the whole object).
+func (c collector) add(kind Kind, name string, optional *bool, keys ...string) {
 	if name == "" {
 		return // an invalid template; the API server rejects it, nothing to watch
 	}
 	r := Ref{Kind: kind, Name: name}
 	opt := optional != nil && *optional
-	if prev, ok := c[r]; ok {
-		c[r] = prev && opt
-		return
+	m, ok := c[r]
+	if !ok {
+		m = &mention{optional: opt, keys: map[string]bool{}}
+		c[r] = m
 	}
-	c[r] = opt
+	m.optional = m.optional && opt
+	if len(keys) == 0 {
+		m.whole = true
+	}
+	for _, k := range keys {
+		m.keys[k] = true
+	}
 }
 
-// addRequired adds a reference that is required whatever other mentions say.
-func (c collector) addRequired(r Ref) { c[r] = false }
+// addRequired adds a reference that is required whatever other mentions say, and
+// read as a whole (the extra-refs annotation names objects, not keys).
+func (c collector) addRequired(r Ref) {
+	c.add(r.Kind, r.Name, nil)
+}
 
 // addPodSpec adds every ConfigMap and Secret the pod spec consumes: env and envFrom of
 // containers, init containers (sidecars included, they are init containers with
@@ -52,10 +71,10 @@ func (c collector) addContainer(env []corev1.EnvVar, envFrom []corev1.EnvFromSou
 			continue
 		}
 		if r := e.ValueFrom.ConfigMapKeyRef; r != nil {
-			c.add(ConfigMap, r.Name, r.Optional)
+			c.add(ConfigMap, r.Name, r.Optional, r.Key)
 		}
 		if r := e.ValueFrom.SecretKeyRef; r != nil {
-			c.add(Secret, r.Name, r.Optional)
+			c.add(Secret, r.Name, r.Optional, r.Key)
 		}
 	}
 	for _, e := range envFrom {
@@ -70,20 +89,30 @@ func (c collector) addContainer(env []corev1.EnvVar, envFrom []corev1.EnvFromSou
 
 func (c collector) addVolume(v *corev1.VolumeSource) {
 	if v.ConfigMap != nil {
-		c.add(ConfigMap, v.ConfigMap.Name, v.ConfigMap.Optional)
+		c.add(ConfigMap, v.ConfigMap.Name, v.ConfigMap.Optional, itemKeys(v.ConfigMap.Items)...)
 	}
 	if v.Secret != nil {
-		c.add(Secret, v.Secret.SecretName, v.Secret.Optional)
+		c.add(Secret, v.Secret.SecretName, v.Secret.Optional, itemKeys(v.Secret.Items)...)
 	}
 	if v.Projected == nil {
 		return
 	}
 	for _, src := range v.Projected.Sources {
 		if src.ConfigMap != nil {
-			c.add(ConfigMap, src.ConfigMap.Name, src.ConfigMap.Optional)
+			c.add(ConfigMap, src.ConfigMap.Name, src.ConfigMap.Optional, itemKeys(src.ConfigMap.Items)...)
 		}
 		if src.Secret != nil {
-			c.add(Secret, src.Secret.Name, src.Secret.Optional)
+			c.add(Secret, src.Secret.Name, src.Secret.Optional, itemKeys(src.Secret.Items)...)
 		}
 	}
+}
+
+// itemKeys are the keys a volume's items project: none (the whole object) without
+// items.
+func itemKeys(items []corev1.KeyToPath) []string {
+	keys := make([]string, len(items))
+	for i, it := range items {
+		keys[i] = it.Key
+	}
+	return keys
 }

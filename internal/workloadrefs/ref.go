@@ -39,4 +39,8 @@ type Reference struct {
 	// Optional is true when every mention of the object is marked optional, so its
 	// absence is expected and not reported.
 	Optional bool
+	// Keys are the keys of the object the workload reads, sorted, when every mention
+	// reads named keys (env configMapKeyRef/secretKeyRef, volume items); nil when
+	// one reads the whole object (envFrom, a volume without items, extra-refs).
+	Keys []string
 }
