@@ -97,7 +97,9 @@ localcluster: ## A full local cluster with OLM (kcm, scheduler, kwok nodes); pri
 
 .PHONY: demo
 demo: ## Local control plane with Courier running and the samples applied (Ctrl-C stops everything).
-	go run ./hack/demo
+	@# Built, then run: `go run` exits 1 when it is interrupted, whatever the demo returns.
+	go build -o $(LOCALBIN)/courier-demo ./hack/demo
+	$(LOCALBIN)/courier-demo
 
 ##@ Build
 

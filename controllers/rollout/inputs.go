@@ -53,26 +53,24 @@ func observe(ctx context.Context, reader client.Reader, namespace string, refs [
 func digestOf(ctx context.Context, reader client.Reader, key types.NamespacedName, kind workloadrefs.Kind, keys []string) (string, error) {
 	switch kind {
 	case workloadrefs.ConfigMap:
-		var cm corev1.ConfigMap
-		if err := reader.Get(ctx, key, &cm); err != nil {
-			return absentIfNotFound(err)
-		}
-		if len(keys) > 0 {
-			return contenthash.ConfigMapKeys(&cm, keys), nil
-		}
-		return contenthash.ConfigMap(&cm), nil
+		return readDigest(ctx, reader, key, &corev1.ConfigMap{}, keys, contenthash.ConfigMap, contenthash.ConfigMapKeys)
 	case workloadrefs.Secret:
-		var s corev1.Secret
-		if err := reader.Get(ctx, key, &s); err != nil {
-			return absentIfNotFound(err)
-		}
-		if len(keys) > 0 {
-			return contenthash.SecretKeys(&s, keys), nil
-		}
-		return contenthash.Secret(&s), nil
+		return readDigest(ctx, reader, key, &corev1.Secret{}, keys, contenthash.Secret, contenthash.SecretKeys)
 	default:
 		return "", fmt.Errorf("unsupported input kind %q", kind)
 	}
+}
+
+// readDigest reads key into obj and digests it whole, or its keys when there are any.
+func readDigest[T client.Object](ctx context.Context, reader client.Reader, key types.NamespacedName, obj T, keys []string,
+	whole func(T) string, keyed func(T, []string) string) (string, error) {
+	if err := reader.Get(ctx, key, obj); err != nil {
+		return absentIfNotFound(err)
+	}
+	if len(keys) > 0 {
+		return keyed(obj, keys), nil
+	}
+	return whole(obj), nil
 }
 
 func absentIfNotFound(err error) (string, error) {

@@ -296,10 +296,13 @@ var _ = Describe("rollout on change", func() {
 		Expect(managers).To(HaveKey(rollout.FieldManager))
 
 		// The other tool re-applies its manifest, which does not mention our
-		// annotation: server-side apply keeps it, so nothing rolls back.
+		// annotation (as Argo CD or Flux do, with server-side apply): it keeps it, so
+		// nothing rolls back, and Courier has nothing to write back either.
+		writes := countManagerWrites(d)
 		Expect(k8sClient.Apply(ctx, client.ApplyConfigurationFromUnstructured(other()), client.FieldOwner("team-tool"), client.ForceOwnership)).To(Succeed())
 		Consistently(templateHash(d), settle).ShouldNot(BeEmpty())
 		Expect(rolls.count()).To(Equal(int64(2)))
+		Expect(writes.count()).To(BeZero(), "Courier wrote after the other tool's re-apply")
 	})
 
 	It("stops and leaves the workload as it is when the opt-in label is removed", func() {

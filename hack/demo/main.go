@@ -1,15 +1,18 @@
 // Command demo runs Courier on a throwaway local control plane: it starts etcd and
 // kube-apiserver (source-built or downloaded once by hack/control-plane-bins.sh),
 // installs the CRDs, runs the real courier binary against it, applies
-// config/samples and keeps everything running until Ctrl-C. Then it stops every
-// process and removes its temporary directory.
+// config/samples and the rollout demo (rollout.yaml: a ConfigMap, and a Deployment
+// and a CronJob that consume it) and keeps everything running until Ctrl-C. Then it
+// stops every process, removes its temporary directory and exits 0.
 //
-// With --check it waits until the samples are Ready, prints them and exits: CI uses
-// that to prove `make demo` works.
+// With --check it waits until the samples are Ready and the rollout demo is
+// tracked, changes the ConfigMap, waits for both rollouts, prints them and exits: CI
+// uses that to prove `make demo` works.
 package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -42,6 +45,11 @@ func main() {
 
 // demoNamespace is where the demo's Courier "runs" (its admission policy parameters).
 const demoNamespace = "courier-system"
+
+// rolloutDemo is the rollout-on-change part of the demo (namespace demo-rollout).
+//
+//go:embed rollout.yaml
+var rolloutDemo []byte
 
 func say(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
 
@@ -99,6 +107,9 @@ func run(check bool, timeout time.Duration) error {
 		"--install-admission-policy", "--namespace="+demoNamespace)
 	mgr.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 	mgr.Stdout, mgr.Stderr = logFile, logFile
+	// Its own process group: Ctrl-C reaches the demo, which stops Courier itself
+	// (the terminal's SIGINT would otherwise stop it first, as a crash).
+	mgr.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := mgr.Start(); err != nil {
 		return fmt.Errorf("starting courier: %w", err)
 	}
@@ -126,27 +137,42 @@ func run(check bool, timeout time.Duration) error {
 		}
 	}
 
+	say("applying the rollout demo (namespace demo-rollout)")
+	apply := exec.Command(kubectl, "--kubeconfig", kubeconfig, "apply", "-f", "-")
+	apply.Stdin = strings.NewReader(string(rolloutDemo))
+	if out, err := apply.CombinedOutput(); err != nil {
+		return fmt.Errorf("applying the rollout demo: %w\n%s", err, out)
+	}
+
+	k := func(args ...string) (string, error) {
+		out, err := exec.Command(kubectl, append([]string{"--kubeconfig", kubeconfig}, args...)...).CombinedOutput()
+		return string(out), err
+	}
 	get := func() string {
-		out, _ := exec.Command(kubectl, "--kubeconfig", kubeconfig, "get", "clusterpropagations,propagations",
-			"-A").CombinedOutput()
-		return string(out)
+		out, _ := k("get", "clusterpropagations,propagations", "-A")
+		return out
 	}
 	if check {
-		deadline := time.Now().Add(timeout)
-		for {
-			ready, err := samplesReady(kubectl, kubeconfig)
-			if err == nil && ready {
-				fmt.Print(get())
-				say("samples are Ready")
-				return nil
-			}
-			if time.Now().After(deadline) {
-				fmt.Print(get())
-				logs, _ := os.ReadFile(logFile.Name())
-				return fmt.Errorf("samples not Ready after %s (last error: %w); courier log:\n%s", timeout, err, tail(logs, 40))
-			}
-			time.Sleep(time.Second)
+		logs := func() string { b, _ := os.ReadFile(logFile.Name()); return tail(b, 40) }
+		if err := waitFor(timeout, func() (bool, error) { return samplesReady(kubectl, kubeconfig) }); err != nil {
+			fmt.Print(get())
+			return fmt.Errorf("samples not Ready after %s (last error: %w); courier log:\n%s", timeout, err, logs())
 		}
+		fmt.Print(get())
+		say("samples are Ready")
+		if err := waitFor(timeout, func() (bool, error) { return rolloutTracked(k) }); err != nil {
+			return fmt.Errorf("the rollout demo is not tracked after %s (%w); courier log:\n%s", timeout, err, logs())
+		}
+		if out, err := k(changeConfig...); err != nil {
+			return fmt.Errorf("changing the demo ConfigMap: %w\n%s", err, out)
+		}
+		if err := waitFor(timeout, func() (bool, error) { return rolledOut(k) }); err != nil {
+			return fmt.Errorf("the rollout demo did not roll after %s (%w); courier log:\n%s", timeout, err, logs())
+		}
+		out, _ := k(showRollout...)
+		fmt.Print(out)
+		say("the Deployment and the CronJob rolled once, and the CronJob started its Job")
+		return nil
 	}
 
 	fmt.Printf(`
@@ -158,9 +184,15 @@ Courier is running on a local control plane. In another terminal:
     kubectl get clusterpropagations,propagations -A     # short names: cprop, prop
     kubectl get secrets -A -l app.kubernetes.io/managed-by=courier
 
+Rollout on change (namespace demo-rollout: Deployment web and CronJob report read
+ConfigMap app-config). Change it, then see each roll exactly once:
+
+    kubectl %s
+    kubectl %s
+
 Press Ctrl-C to stop everything and remove %s.
 
-`, kubeconfig, env.BinaryAssetsDirectory, tmp)
+`, kubeconfig, env.BinaryAssetsDirectory, shellJoin(changeConfig), shellJoin(showRollout), tmp)
 	fmt.Print(get())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -169,8 +201,76 @@ Press Ctrl-C to stop everything and remove %s.
 		say("stopping")
 		return nil
 	case <-mgrDone:
+		if ctx.Err() != nil { // stopped by the same Ctrl-C
+			say("stopping")
+			return nil
+		}
 		logs, _ := os.ReadFile(logFile.Name())
 		return fmt.Errorf("courier exited unexpectedly (%w); log:\n%s", mgrErr, tail(logs, 40))
+	}
+}
+
+// changeConfig is the kubectl command that changes the demo's ConfigMap.
+var changeConfig = []string{"-n", "demo-rollout", "patch", "configmap", "app-config", "--type=merge", "-p", `{"data":{"LOG_LEVEL":"debug"}}`}
+
+// showRollout is the kubectl command that shows the rollouts: the events Courier
+// recorded on the workloads.
+var showRollout = []string{"-n", "demo-rollout", "get", "events", "-o", "custom-columns=KIND:.involvedObject.kind,NAME:.involvedObject.name,REASON:.reason,MESSAGE:.message",
+	"--field-selector", "reason=RolledOut"}
+
+// rolloutTracked reports whether Courier recorded its baseline on both demo workloads.
+func rolloutTracked(k func(...string) (string, error)) (bool, error) {
+	out, err := k("-n", "demo-rollout", "get", "deployment/web", "cronjob/report",
+		"-o", `jsonpath={range .items[*]}{.metadata.annotations.courier\.dev/applied-config-hash}{"\n"}{end}`)
+	if err != nil {
+		return false, fmt.Errorf("%w: %s", err, out)
+	}
+	return len(strings.Fields(out)) == 2, nil
+}
+
+// rolledOut reports whether both demo workloads rolled and the CronJob started its
+// Job.
+func rolledOut(k func(...string) (string, error)) (bool, error) {
+	out, err := k(showRollout...)
+	if err != nil {
+		return false, fmt.Errorf("%w: %s", err, out)
+	}
+	jobs, err := k("-n", "demo-rollout", "get", "jobs", "-o", "name")
+	if err != nil {
+		return false, fmt.Errorf("%w: %s", err, jobs)
+	}
+	return strings.Contains(out, "web") && strings.Contains(out, "report") && strings.Contains(jobs, "job.batch/report-"), nil
+}
+
+// shellJoin renders args as a shell command line, quoting what the shell would
+// otherwise split or expand.
+func shellJoin(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if strings.ContainsAny(a, ` "'{}$*?;&|<>()[]\`) {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		out[i] = a
+	}
+	return strings.Join(out, " ")
+}
+
+// waitFor polls done every second until it reports true or timeout passes; the
+// error is the last one done returned.
+func waitFor(timeout time.Duration, done func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := done()
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = errors.New("not yet")
+			}
+			return err
+		}
+		time.Sleep(time.Second)
 	}
 }
 

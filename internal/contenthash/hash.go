@@ -97,45 +97,47 @@ func ConfigMapKeys(cm *corev1.ConfigMap, keys []string) string {
 	if cm == nil {
 		return Absent
 	}
-	return keyed("ConfigMap keys", keys, func(k string) (string, []byte, bool) {
-		if v, ok := cm.Data[k]; ok {
-			return "data", []byte(v), true
-		}
-		v, ok := cm.BinaryData[k]
-		return "binaryData", v, ok
-	})
+	return keyed("ConfigMap keys", keys, in("data", cm.Data), in("binaryData", cm.BinaryData))
 }
 
-// SecretKeys returns the digest of the given keys of a Secret only (stringData
-// merged over data, as in Secret; a missing key counts as absent). The type does not
+// SecretKeys returns the digest of the given keys of a Secret only, stringData
+// merged over data as in Secret (a missing key counts as absent). The type does not
 // count: a workload that reads named keys does not see it. A nil Secret is Absent.
 func SecretKeys(s *corev1.Secret, keys []string) string {
 	if s == nil {
 		return Absent
 	}
-	return keyed("Secret keys", keys, func(k string) (string, []byte, bool) {
-		if v, ok := s.StringData[k]; ok {
-			return "data", []byte(v), true
-		}
-		v, ok := s.Data[k]
-		return "data", v, ok
-	})
+	return keyed("Secret keys", keys, in("data", s.StringData), in("data", s.Data))
 }
 
-// keyed digests the keys of one object's content: each key, then where lookup
-// finds it and its value, or Absent.
-func keyed(name string, keys []string, lookup func(key string) (where string, value []byte, ok bool)) string {
+// lookup finds a key in one map of an object's content, and names the map.
+type lookup func(key string) (where string, value []byte, ok bool)
+
+// in is the lookup of a key in m, named where.
+func in[V ~string | ~[]byte](where string, m map[string]V) lookup {
+	return func(key string) (string, []byte, bool) {
+		v, ok := m[key]
+		return where, []byte(v), ok
+	}
+}
+
+// keyed digests the keys of one object's content: each key, then where the first
+// lookup that has it finds it and its value, or Absent.
+func keyed(name string, keys []string, lookups ...lookup) string {
 	e := newEncoder()
 	e.str(name)
 	e.count(len(keys))
+next:
 	for _, k := range keys {
 		e.str(k)
-		if where, v, ok := lookup(k); ok {
-			e.str(where)
-			e.field(v)
-		} else {
-			e.str(Absent)
+		for _, l := range lookups {
+			if where, v, ok := l(k); ok {
+				e.str(where)
+				e.field(v)
+				continue next
+			}
 		}
+		e.str(Absent)
 	}
 	return e.sum()
 }

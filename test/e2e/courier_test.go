@@ -14,6 +14,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -343,6 +344,72 @@ spec:
 		Expect(d.Spec.Template.Annotations).To(HaveKey(courierv1alpha1.AnnotationConfigHash))
 		Consistently(func() int { return replicaSets(ctx, "e2e-team-b", "app=web") }).
 			WithTimeout(4*time.Second).Should(Equal(2), "one change, one rollout")
+	})
+
+	It("3d. rolls a CronJob: one run-now Job with the new configuration, and the next scheduled Job runs it", func(ctx SpecContext) {
+		const ns = "e2e-team-b"
+		_, err := env.Kube.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
+			ObjectMeta: metav1.ObjectMeta{Name: "report-config", Namespace: ns},
+			Data:       map[string]string{"LEVEL": "info"},
+		}, metav1.CreateOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		cj := &batchv1.CronJob{
+			ObjectMeta: metav1.ObjectMeta{Name: "report", Namespace: ns,
+				Labels:      map[string]string{courierv1alpha1.LabelRolloutOnChange: "true"},
+				Annotations: map[string]string{"courier.dev/rollout-run-now": "true"}},
+			Spec: batchv1.CronJobSpec{
+				Schedule: "* * * * *", // kube-controller-manager schedules one Job a minute
+				JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{
+					Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{
+						Name: "report", Image: "registry.k8s.io/pause:3.10",
+						Env: []corev1.EnvVar{{Name: "LEVEL", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
+							LocalObjectReference: corev1.LocalObjectReference{Name: "report-config"}, Key: "LEVEL"}}}},
+					}}},
+				}}},
+			},
+		}
+		_, err = env.Kube.BatchV1().CronJobs(ns).Create(ctx, cj, metav1.CreateOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func(g Gomega) {
+			cur, err := env.Kube.BatchV1().CronJobs(ns).Get(ctx, "report", metav1.GetOptions{})
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(cur.Annotations).To(HaveKey("courier.dev/applied-config-hash"))
+		}).WithTimeout(time.Minute).Should(Succeed(), "Courier tracks the CronJob")
+		// jobs returns the config hash of the namespace's Jobs of this CronJob, started
+		// by hand (run-now) or by its schedule.
+		jobs := func(manual bool) []string {
+			l, err := env.Kube.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			var out []string
+			for _, j := range l.Items {
+				if len(j.OwnerReferences) == 1 && j.OwnerReferences[0].Name == "report" &&
+					(j.Annotations["cronjob.kubernetes.io/instantiate"] == "manual") == manual {
+					out = append(out, j.Spec.Template.Annotations[courierv1alpha1.AnnotationConfigHash])
+				}
+			}
+			return out
+		}
+		Expect(jobs(true)).To(BeEmpty(), "opting in starts no Job")
+
+		start := time.Now()
+		cm, err := env.Kube.CoreV1().ConfigMaps(ns).Get(ctx, "report-config", metav1.GetOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		cm.Data["LEVEL"] = "debug"
+		_, err = env.Kube.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		var hash string
+		Eventually(func(g Gomega) {
+			cur, err := env.Kube.BatchV1().CronJobs(ns).Get(ctx, "report", metav1.GetOptions{})
+			g.Expect(err).NotTo(HaveOccurred())
+			hash = cur.Spec.JobTemplate.Spec.Template.Annotations[courierv1alpha1.AnnotationConfigHash]
+			g.Expect(hash).NotTo(BeEmpty())
+		}).WithTimeout(time.Minute).Should(Succeed(), "the Job template rolled")
+		Eventually(func() []string { return jobs(true) }).WithTimeout(time.Minute).Should(Equal([]string{hash}))
+		timed("CronJob rollout (ConfigMap update to the run-now Job)", start)
+		Consistently(func() []string { return jobs(true) }).WithTimeout(4*time.Second).Should(HaveLen(1), "one change, one Job")
+		Eventually(func() []string { return jobs(false) }).WithTimeout(150*time.Second).WithPolling(time.Second).
+			Should(ContainElement(hash), "the next scheduled Job runs with the new configuration")
+		timed("CronJob rollout (ConfigMap update to the next scheduled Job)", start)
 	})
 
 	It("4. passes the bundle's custom scorecard tests against this cluster", func(ctx SpecContext) {
