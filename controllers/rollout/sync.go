@@ -125,11 +125,11 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 	return r.report(k.name, obj.GetUID(), cur, obs, d, sc, log)
 }
 
-// recordState stores next, the state decided by act, on the workload. A baseline of a workload this
-// process already stored state on means someone removed that state (a tool that
-// replaces the whole object, say): such rewrites count towards a contest, and while
-// one lasts the state is stored again only as Contests allow, instead of once per
-// removal.
+// recordState stores next, the state decided by act, on the workload. A baseline
+// of a workload this process already stored state on means someone removed that
+// state (a tool that replaces the whole object, say): such rewrites count towards a
+// contest, and while one lasts the state is stored again only as Contests allow,
+// instead of once per removal.
 func recordState[T client.Object](ctx context.Context, r *syncer, k workloadKind[T], obj T, act action, next record, sc scope, log logr.Logger) error {
 	uid := obj.GetUID()
 	_, before := r.recorded.Load(uid)
