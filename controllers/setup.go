@@ -36,6 +36,8 @@ type Options struct {
 	// RolloutMinInterval is the least time between two rollouts of one workload,
 	// for workloads without courier.dev/rollout-min-interval (zero: none).
 	RolloutMinInterval time.Duration
+	// MaxConcurrentRollouts caps the workloads rolling at once (zero: no cap).
+	MaxConcurrentRollouts int
 }
 
 // feature is one controller package's entry points.
@@ -62,7 +64,8 @@ var features = []feature{
 	}, cache: propagation.CacheByObject},
 	{name: "rollout", setup: func(mgr ctrl.Manager, o Options, sh shared) error {
 		return rollout.SetupWithManager(mgr, rollout.Options{Window: o.RolloutWindow, MaxConcurrentReconciles: o.MaxConcurrentReconciles,
-			Windows: o.RolloutWindows, MinInterval: o.RolloutMinInterval, Streams: sh.streams, Metrics: Metrics})
+			Windows: o.RolloutWindows, MinInterval: o.RolloutMinInterval, MaxConcurrentRollouts: o.MaxConcurrentRollouts,
+			Streams: sh.streams, Metrics: Metrics})
 	}, cache: rollout.CacheByObject},
 }
 

@@ -56,6 +56,7 @@ type config struct {
 	rolloutWindow        time.Duration
 	rolloutWindows       string
 	rolloutMinInterval   time.Duration
+	rolloutMaxConcurrent int
 	gracefulShutdownTime time.Duration
 	installPolicy        bool
 	namespace            string
@@ -97,6 +98,9 @@ func main() {
 	flag.StringVar(&c.rolloutWindows, "rollout-windows", "",
 		`Weekly windows rollouts happen in, for workloads without courier.dev/rollout-windows, e.g. "Mon-Fri 22:00-06:00 Europe/Berlin; Sat,Sun 00:00-24:00" `+
 			"(a change outside them rolls once when one opens; empty: any time).")
+	flag.IntVar(&c.rolloutMaxConcurrent, "rollout-max-concurrent", 0,
+		"Cap on the Deployments, StatefulSets and DaemonSets rolling at once, cluster-wide; the others wait their turn "+
+			"in the order their changes were seen (0: no cap). A workload counts until its status reports the rollout done, or 10 minutes.")
 	flag.DurationVar(&c.rolloutMinInterval, "rollout-min-interval", 0,
 		"Least time between two rollouts of one workload, for workloads without courier.dev/rollout-min-interval (0: none).")
 	flag.DurationVar(&c.gracefulShutdownTime, "graceful-shutdown-timeout", 30*time.Second,
@@ -212,6 +216,7 @@ func run(c config) error {
 		RolloutWindow:           c.rolloutWindow,
 		RolloutWindows:          windows,
 		RolloutMinInterval:      c.rolloutMinInterval,
+		MaxConcurrentRollouts:   c.rolloutMaxConcurrent,
 	}); err != nil {
 		return err
 	}

@@ -24,6 +24,10 @@ type workloadKind[T client.Object] struct {
 	// templatePath is the JSON path of the pod template, where a rollout sets
 	// courier.dev/config-hash.
 	templatePath []string
+	// finished reports whether the workload's last rollout is done (its status);
+	// nil for kinds whose rollout replaces no pods (CronJob), which the rollout
+	// cap does not count or hold.
+	finished func(T) bool
 	// jobTemplate returns the template of the Jobs the workload starts; nil for
 	// kinds that start none. Only those can start a Job when they roll
 	// (AnnotationRunNow).
@@ -31,17 +35,18 @@ type workloadKind[T client.Object] struct {
 }
 
 // podWorkload declares an apps/v1 kind, whose pod template is spec.template.
-func podWorkload[T client.Object](kind string, k objectkind.Kind[T], template func(T) *corev1.PodTemplateSpec) workloadKind[T] {
-	return workloadKind[T]{name: kind, gvk: appsv1.SchemeGroupVersion.WithKind(kind), Kind: k, template: template, templatePath: []string{"spec", "template"}}
+func podWorkload[T client.Object](kind string, k objectkind.Kind[T], template func(T) *corev1.PodTemplateSpec, finished func(T) bool) workloadKind[T] {
+	return workloadKind[T]{name: kind, gvk: appsv1.SchemeGroupVersion.WithKind(kind), Kind: k, template: template,
+		templatePath: []string{"spec", "template"}, finished: finished}
 }
 
 var (
 	deployments = podWorkload("Deployment", objectkind.Of(func(l *appsv1.DeploymentList) []appsv1.Deployment { return l.Items }),
-		func(o *appsv1.Deployment) *corev1.PodTemplateSpec { return &o.Spec.Template })
+		func(o *appsv1.Deployment) *corev1.PodTemplateSpec { return &o.Spec.Template }, deploymentFinished)
 	statefulSets = podWorkload("StatefulSet", objectkind.Of(func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items }),
-		func(o *appsv1.StatefulSet) *corev1.PodTemplateSpec { return &o.Spec.Template })
+		func(o *appsv1.StatefulSet) *corev1.PodTemplateSpec { return &o.Spec.Template }, statefulSetFinished)
 	daemonSets = podWorkload("DaemonSet", objectkind.Of(func(l *appsv1.DaemonSetList) []appsv1.DaemonSet { return l.Items }),
-		func(o *appsv1.DaemonSet) *corev1.PodTemplateSpec { return &o.Spec.Template })
+		func(o *appsv1.DaemonSet) *corev1.PodTemplateSpec { return &o.Spec.Template }, daemonSetFinished)
 	// A CronJob rolls by its Job template: the next Job it schedules runs with the
 	// new configuration (and Jobs already running are left alone).
 	cronJobs = workloadKind[*batchv1.CronJob]{

@@ -32,6 +32,13 @@ type Options struct {
 	// MinInterval is the least time between two rollouts of one workload, for
 	// workloads without AnnotationMinInterval (zero: none).
 	MinInterval time.Duration
+	// MaxConcurrentRollouts caps the workloads (Deployments, StatefulSets,
+	// DaemonSets) rolling at once, cluster-wide; the others wait their turn in the
+	// order their changes were first seen. Zero means no cap.
+	MaxConcurrentRollouts int
+	// ProgressDeadline is how long a rollout counts towards the cap at most when
+	// the workload does not report it done. Zero means ten minutes.
+	ProgressDeadline time.Duration
 	// MaxConcurrentReconciles bounds concurrent reconciles per workload kind. Zero
 	// means 2.
 	MaxConcurrentReconciles int
@@ -51,6 +58,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxDelay < o.Window {
 		o.MaxDelay = o.Window
+	}
+	if o.ProgressDeadline <= 0 {
+		o.ProgressDeadline = 10 * time.Minute
 	}
 	if o.MaxConcurrentReconciles <= 0 {
 		o.MaxConcurrentReconciles = 2

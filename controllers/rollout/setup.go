@@ -64,5 +64,8 @@ func setupKind[T client.Object](mgr ctrl.Manager, r *syncer, inputs *metastream.
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), k.New(), inputsIndex, k.indexInputs); err != nil {
 		return fmt.Errorf("indexing %s inputs: %w", k.name, err)
 	}
+	if k.finished != nil {
+		r.cap.scans = append(r.cap.scans, capScan(k, r.opts.ProgressDeadline))
+	}
 	return completeController(mgr, r, inputs, k)
 }

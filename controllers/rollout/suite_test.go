@@ -80,8 +80,8 @@ type runningManager struct {
 // cmd/courier: managedFields stripped, workloads label-selected and — as the
 // propagation controller requires — the manager's ConfigMap and Secret caches
 // selected on Courier's managed-by label, which the rollout controller must not
-// depend on.
-func startManager() *runningManager {
+// depend on. opts change the rollout options from the suite's.
+func startManager(opts ...func(*rollout.Options)) *runningManager {
 	byObject := rollout.CacheByObject()
 	managed := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue})}
 	byObject[&corev1.ConfigMap{}] = managed
@@ -97,7 +97,11 @@ func startManager() *runningManager {
 	Expect(err).NotTo(HaveOccurred())
 	streams, err := metastream.NewForManager(mgr)
 	Expect(err).NotTo(HaveOccurred())
-	Expect(rollout.SetupWithManager(mgr, rollout.Options{Window: window, Streams: streams})).To(Succeed())
+	o := rollout.Options{Window: window, Streams: streams}
+	for _, set := range opts {
+		set(&o)
+	}
+	Expect(rollout.SetupWithManager(mgr, o)).To(Succeed())
 
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &runningManager{cancel: cancel, done: make(chan error, 1)}

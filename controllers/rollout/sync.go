@@ -27,6 +27,7 @@ const (
 	eventInvalidAnnotation = "InvalidAnnotation"
 	eventStateContested    = "RolloutStateContested"
 	eventScheduled         = "RolloutScheduled"
+	eventQueued            = "RolloutQueued"
 )
 
 // How much of an event note (reconciler.MaxEventNote) and of a log line a list of
@@ -64,6 +65,8 @@ type syncer struct {
 	// it rolls: the RolloutScheduled event is sent when that changes.
 	scheduled sync.Map
 	contests  reconciler.Contests
+	// cap admits rollouts under Options.MaxConcurrentRollouts.
+	cap capGate
 }
 
 func newSyncer(opts Options) *syncer {
@@ -109,8 +112,24 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 			return reconciler.Waiting(time.Second, "StaleCache", "the cached workload is behind the API server; retrying")
 		}
 	}
+	store := func() error { return recordState(ctx, r, k, obj, d.Action, d.Next, sc, log) }
+	if d.Action == actRollout && r.opts.MaxConcurrentRollouts > 0 && k.finished != nil {
+		since := r.now()
+		if cur.Pending != nil {
+			since = cur.Pending.Since
+		}
+		a, err := r.cap.admit(ctx, sc.Client, r.now(), r.opts.MaxConcurrentRollouts, obj.GetUID(),
+			k.name+"/"+obj.GetNamespace()+"/"+obj.GetName(), since, store)
+		if err != nil {
+			return err
+		}
+		if !a.rolled {
+			return r.reportQueued(k.name, d, a, sc, log)
+		}
+		store = func() error { return nil } // stored by the gate
+	}
 	if !sameRecord(cur, d.Next) {
-		if err := recordState(ctx, r, k, obj, d.Action, d.Next, sc, log); err != nil {
+		if err := store(); err != nil {
 			return err
 		}
 		decisions.WithLabelValues(k.name, d.Action.String()).Inc()
@@ -201,6 +220,20 @@ func (r *syncer) report(kind string, uid types.UID, cur record, obs observation,
 		log.V(1).Info("template already carries the new hash; recorded", "hash", shortDigest(obs.Hash))
 	}
 	return nil
+}
+
+// reportQueued reports a rollout waiting for a slot under the cap: an event when
+// it starts waiting, and the Waiting outcome that looks again in queueRetry.
+func (r *syncer) reportQueued(kind string, d decision, a admission, sc scope, log logr.Logger) error {
+	changed := strings.Join(d.Changed, ", ")
+	if a.joined {
+		log.Info("input change waits for a rollout slot", "changed", d.Changed, "place", a.place, "waiting", a.waiting, "cap", r.opts.MaxConcurrentRollouts)
+		sc.Eventf(corev1.EventTypeNormal, eventQueued, "%s changed; waiting for one of the %d rollout slots (place %d of %d)",
+			changed, r.opts.MaxConcurrentRollouts, a.place, a.waiting)
+		decisions.WithLabelValues(kind, "queued").Inc()
+	}
+	return reconciler.Waiting(queueRetry, "RolloutQueued", "%s changed; place %d of %d waiting for a rollout slot (at most %d at once)",
+		changed, a.place, a.waiting, r.opts.MaxConcurrentRollouts)
 }
 
 // reportProblems emits a Warning event, a log line and a metric when a workload's
