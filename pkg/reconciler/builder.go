@@ -15,10 +15,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/cluster"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 )
 
 // Builder declares a controller: its primary type, its steps, what it watches.
@@ -39,6 +41,7 @@ type Builder[T client.Object] struct {
 	concurrency  int
 	status       func(ctx context.Context, s *State[T])
 	metrics      *Metrics
+	cluster      cluster.Cluster       // FromCluster; nil: the manager's cache
 	ctrl         controller.Controller // set by Complete
 }
 
@@ -117,6 +120,18 @@ func (b *Builder[T]) WithPrimaryPredicates(p ...predicate.Predicate) *Builder[T]
 	return b
 }
 
+// FromCluster reads and watches the primary through cl (its cache and its client)
+// instead of the manager's: a cache of its own, with its own label selector, for a
+// kind the manager's cache was not configured for, such as a custom resource whose
+// CRD appeared after the manager started (the manager's cache cannot select a kind
+// it could not map when it was built). cl must be added to the manager (mgr.Add)
+// so it starts and syncs with it. Owned and watched kinds still go through the
+// manager's cache.
+func (b *Builder[T]) FromCluster(cl cluster.Cluster) *Builder[T] {
+	b.cluster = cl
+	return b
+}
+
 // Concurrency sets the number of concurrent reconciles (default 1).
 func (b *Builder[T]) Concurrency(n int) *Builder[T] {
 	b.concurrency = n
@@ -164,12 +179,16 @@ func (d Deps) withDefaults() Deps {
 	return d
 }
 
-// Build returns the reconciler, wired to the manager's client, API reader, scheme and
-// an events.k8s.io recorder named after the controller. It registers no watches; see
-// Complete.
+// Build returns the reconciler, wired to the manager's client (or FromCluster's), API
+// reader, scheme and an events.k8s.io recorder named after the controller. It
+// registers no watches; see Complete.
 func (b *Builder[T]) Build(mgr ctrl.Manager) (reconcile.TypedReconciler[reconcile.Request], error) {
+	c := mgr.GetClient()
+	if b.cluster != nil {
+		c = b.cluster.GetClient()
+	}
 	return b.BuildWith(Deps{
-		Client:   mgr.GetClient(),
+		Client:   c,
 		Reader:   mgr.GetAPIReader(),
 		Scheme:   mgr.GetScheme(),
 		Recorder: mgr.GetEventRecorder(b.name),
@@ -215,13 +234,18 @@ func (b *Builder[T]) Complete(mgr ctrl.Manager) error {
 		return err
 	}
 	primary := b.newObj()
-	bld := builder.ControllerManagedBy(mgr).
-		Named(b.name).
-		For(primary, builder.WithPredicates(b.primaryPreds...))
+	bld := builder.ControllerManagedBy(mgr).Named(b.name)
+	var cached []client.Object // watched through the manager's cache
+	if b.cluster != nil {
+		bld = bld.WatchesRawSource(source.Kind(b.cluster.GetCache(), client.Object(primary), &handler.EnqueueRequestForObject{}, b.primaryPreds...))
+		warmInformer(b.cluster.GetCache(), mgr.GetLogger().WithValues("controller", b.name), primary)
+	} else {
+		bld = bld.For(primary, builder.WithPredicates(b.primaryPreds...))
+		cached = append(cached, primary)
+	}
 	if b.concurrency > 0 {
 		bld = bld.WithOptions(controller.Options{MaxConcurrentReconciles: b.concurrency})
 	}
-	cached := []client.Object{primary} // watched through the manager's cache
 	for _, o := range b.owns {
 		namespaced := o.opts.namespaced
 		if namespaced == nil {
@@ -259,13 +283,18 @@ func (b *Builder[T]) Complete(mgr ctrl.Manager) error {
 	// start at once, and a new leader starts warm. Best effort: a kind the API
 	// server cannot map yet (a CRD not installed) gets its informer when the
 	// controller starts, as without this.
-	for _, obj := range cached {
-		if _, err := mgr.GetCache().GetInformer(context.Background(), obj, cache.BlockUntilSynced(false)); err != nil {
-			mgr.GetLogger().WithValues("controller", b.name).V(1).Info("informer not created ahead of the controller", "type", fmt.Sprintf("%T", obj), "error", err.Error())
-		}
-	}
+	warmInformer(mgr.GetCache(), mgr.GetLogger().WithValues("controller", b.name), cached...)
 	b.ctrl = c
 	return nil
+}
+
+// warmInformer creates the informers of objs in c without waiting for them to sync.
+func warmInformer(c cache.Cache, log logr.Logger, objs ...client.Object) {
+	for _, obj := range objs {
+		if _, err := c.GetInformer(context.Background(), obj, cache.BlockUntilSynced(false)); err != nil {
+			log.V(1).Info("informer not created ahead of the controller", "type", fmt.Sprintf("%T", obj), "error", err.Error())
+		}
+	}
 }
 
 // Controller returns the controller registered by Complete (nil before Complete
