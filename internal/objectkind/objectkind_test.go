@@ -5,6 +5,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 func TestOfMakesObjectsAndListsOfTheKind(t *testing.T) {
@@ -30,5 +32,24 @@ func TestOfMakesObjectsAndListsOfTheKind(t *testing.T) {
 	}
 	if items[1] != &list.Items[1] {
 		t.Fatal("Items() copied an object; it must point into the list")
+	}
+}
+
+func TestUnstructuredMakesObjectsAndListsOfTheKind(t *testing.T) {
+	gvk := schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "Rollout"}
+	k := Unstructured(gvk)
+
+	if got := k.New().GroupVersionKind(); got != gvk {
+		t.Fatalf("New() kind = %v, want %v", got, gvk)
+	}
+	list := k.NewList().(*unstructured.UnstructuredList)
+	if got := list.GroupVersionKind(); got.Kind != "RolloutList" || got.GroupVersion() != gvk.GroupVersion() {
+		t.Fatalf("NewList() kind = %v, want argoproj.io/v1alpha1 RolloutList", got)
+	}
+	list.Items = make([]unstructured.Unstructured, 2)
+	list.Items[1].SetName("b")
+	items := k.Items(list)
+	if len(items) != 2 || items[1].GetName() != "b" || items[1] != &list.Items[1] {
+		t.Fatalf("Items() = %v, want pointers into the list", items)
 	}
 }
