@@ -38,6 +38,9 @@ type Options struct {
 	RolloutMinInterval time.Duration
 	// MaxConcurrentRollouts caps the workloads rolling at once (zero: no cap).
 	MaxConcurrentRollouts int
+	// RolloutKinds are more workload kinds with a pod template (custom resources)
+	// that rollout-on-change rolls once the API server serves them.
+	RolloutKinds []rollout.CustomKind
 }
 
 // feature is one controller package's entry points.
@@ -65,7 +68,7 @@ var features = []feature{
 	{name: "rollout", setup: func(mgr ctrl.Manager, o Options, sh shared) error {
 		return rollout.SetupWithManager(mgr, rollout.Options{Window: o.RolloutWindow, MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 			Windows: o.RolloutWindows, MinInterval: o.RolloutMinInterval, MaxConcurrentRollouts: o.MaxConcurrentRollouts,
-			Streams: sh.streams, Metrics: Metrics})
+			CustomKinds: o.RolloutKinds, Streams: sh.streams, Metrics: Metrics})
 	}, cache: rollout.CacheByObject},
 }
 

@@ -26,6 +26,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/courier-operator/courier/controllers"
+	"github.com/courier-operator/courier/controllers/rollout"
 	"github.com/courier-operator/courier/internal/authzpolicy"
 	"github.com/courier-operator/courier/internal/memrelease"
 	"github.com/courier-operator/courier/internal/metricsauth"
@@ -57,6 +58,7 @@ type config struct {
 	rolloutWindows       string
 	rolloutMinInterval   time.Duration
 	rolloutMaxConcurrent int
+	rolloutKinds         []rollout.CustomKind
 	gracefulShutdownTime time.Duration
 	installPolicy        bool
 	namespace            string
@@ -101,6 +103,15 @@ func main() {
 	flag.IntVar(&c.rolloutMaxConcurrent, "rollout-max-concurrent", 0,
 		"Cap on the Deployments, StatefulSets and DaemonSets rolling at once, cluster-wide; the others wait their turn "+
 			"in the order their changes were seen (0: no cap). A workload counts until its status reports the rollout done, or 10 minutes.")
+	flag.Func("rollout-kind",
+		"Another workload kind with a pod template to roll, GROUP/VERSION/KIND[=FIELD.PATH] (default path spec.template), "+
+			"e.g. apps.kruise.io/v1alpha1/CloneSet; repeat for more. It is picked up when its CRD is installed; "+
+			"grant its RBAC with an aggregated ClusterRole (config/rbac/extra-kinds-example.yaml). Argo Rollouts need no flag.",
+		func(v string) error {
+			k, err := rollout.ParseCustomKind(v)
+			c.rolloutKinds = append(c.rolloutKinds, k)
+			return err
+		})
 	flag.DurationVar(&c.rolloutMinInterval, "rollout-min-interval", 0,
 		"Least time between two rollouts of one workload, for workloads without courier.dev/rollout-min-interval (0: none).")
 	flag.DurationVar(&c.gracefulShutdownTime, "graceful-shutdown-timeout", 30*time.Second,
@@ -217,6 +228,7 @@ func run(c config) error {
 		RolloutWindows:          windows,
 		RolloutMinInterval:      c.rolloutMinInterval,
 		MaxConcurrentRollouts:   c.rolloutMaxConcurrent,
+		RolloutKinds:            c.rolloutKinds,
 	}); err != nil {
 		return err
 	}

@@ -32,12 +32,23 @@ import (
 type capGate struct {
 	mu sync.Mutex
 	// scans list, per capped kind, the UIDs of its cached workloads that are rolling.
-	scans []func(ctx context.Context, c client.Reader, now time.Time) ([]types.UID, error)
+	// Kinds picked up at run time add theirs (addScan).
+	scans []scan
 	// recent are this process's rollouts not yet old enough to trust the cache.
 	recent map[types.UID]time.Time
 	// queue holds the workloads waiting for a slot: when their change was first
 	// seen, and when they last asked.
 	queue map[types.UID]queued
+}
+
+// scan lists the UIDs of one kind's cached workloads that are rolling at now.
+type scan func(ctx context.Context, now time.Time) ([]types.UID, error)
+
+// addScan makes the gate count the rolling workloads s lists.
+func (g *capGate) addScan(s scan) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.scans = append(g.scans, s)
 }
 
 type queued struct {
@@ -56,16 +67,17 @@ const (
 )
 
 // capScan returns the scan of kind k for the gate: the UIDs of its opted-in
-// workloads that Courier rolled less than deadline ago and that have not finished.
-func capScan[T client.Object](k workloadKind[T], deadline time.Duration) func(context.Context, client.Reader, time.Time) ([]types.UID, error) {
-	return func(ctx context.Context, c client.Reader, now time.Time) ([]types.UID, error) {
+// workloads, read from c (the kind's cache), that Courier rolled less than deadline
+// ago and that have not finished.
+func capScan[T client.Object](k workloadKind[T], c client.Reader, deadline time.Duration) scan {
+	return func(ctx context.Context, now time.Time) ([]types.UID, error) {
 		list := k.NewList()
 		if err := c.List(ctx, list, client.MatchingLabels{LabelOptIn: "true"}); err != nil {
 			return nil, fmt.Errorf("listing %s for the rollout cap: %w", k.name, err)
 		}
 		var out []types.UID
 		for _, w := range k.Items(list) {
-			last := readRecord(w.GetAnnotations(), nil).LastRollout
+			last := lastRollout(w.GetAnnotations())
 			if !last.IsZero() && now.Sub(last) < deadline && !k.finished(w) {
 				out = append(out, w.GetUID())
 			}
@@ -87,13 +99,13 @@ type admission struct {
 // admit decides whether workload uid (key kind/namespace/name), whose change first
 // seen at since is due, may roll now under a cap of limit. If it may, roll runs,
 // still under the gate.
-func (g *capGate) admit(ctx context.Context, c client.Reader, now time.Time, limit int, uid types.UID, key string, since time.Time,
+func (g *capGate) admit(ctx context.Context, now time.Time, limit int, uid types.UID, key string, since time.Time,
 	roll func() error) (admission, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	rolling := map[types.UID]bool{}
 	for _, scan := range g.scans {
-		uids, err := scan(ctx, c, now)
+		uids, err := scan(ctx, now)
 		if err != nil {
 			return admission{}, err
 		}

@@ -30,12 +30,13 @@ func TestCapGateAdmitsUpToTheCapInTheOrderChangesWereSeen(t *testing.T) {
 		rolled("done", now.Add(-time.Minute), true),      // finished: does not count
 		rolled("stuck", now.Add(-11*time.Minute), false), // past the deadline: does not count
 	).Build()
-	g := &capGate{scans: []func(context.Context, client.Reader, time.Time) ([]types.UID, error){capScan(deployments, 10*time.Minute)}}
+	g := &capGate{}
+	g.addScan(capScan(deployments, c, 10*time.Minute))
 	rolls := 0
 	roll := func() error { rolls++; return nil }
 	admit := func(uid, key string, since time.Time) admission {
 		t.Helper()
-		a, err := g.admit(context.Background(), c, now, 2, types.UID(uid), key, since, roll)
+		a, err := g.admit(context.Background(), now, 2, types.UID(uid), key, since, roll)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -36,12 +36,18 @@ type templateCounter struct {
 // The watch ends with the spec.
 func countTemplateChanges(obj client.Object) *templateCounter {
 	GinkgoHelper()
+	if _, ok := obj.(*batchv1.CronJob); ok {
+		return countChanges(obj, "spec", "jobTemplate", "spec", "template")
+	}
+	return countChanges(obj, "spec", "template")
+}
+
+// countChanges counts the changes of one field of a workload just created (as
+// countTemplateChanges does for its pod template).
+func countChanges(obj client.Object, path ...string) *templateCounter {
+	GinkgoHelper()
 	created, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	Expect(err).NotTo(HaveOccurred())
-	path := []string{"spec", "template"}
-	if _, ok := obj.(*batchv1.CronJob); ok {
-		path = []string{"spec", "jobTemplate", "spec", "template"}
-	}
 	c := &templateCounter{}
 	c.prev, _, _ = unstructured.NestedFieldNoCopy(created, path...)
 	watchModified(obj, obj.GetResourceVersion(), func(u *unstructured.Unstructured) {

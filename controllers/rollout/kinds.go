@@ -1,6 +1,8 @@
 package rollout
 
 import (
+	"fmt"
+
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -32,6 +34,59 @@ type workloadKind[T client.Object] struct {
 	// kinds that start none. Only those can start a Job when they roll
 	// (AnnotationRunNow).
 	jobTemplate func(T) *batchv1.JobTemplateSpec
+	// restartPath is the JSON path of the timestamp that restarts the workload's
+	// pods without a template change (an Argo Rollout's spec.restartAt); nil for
+	// kinds without one. Only those take AnnotationStrategy "restart".
+	restartPath []string
+	// templateElsewhere names, for a workload whose pod template lives in another
+	// object (an Argo Rollout with spec.workloadRef), that object; such a workload
+	// is left alone and told to opt that object in instead. Nil: never.
+	templateElsewhere func(T) string
+}
+
+// Rollout strategies (AnnotationStrategy).
+const (
+	strategyTemplate = "template"
+	strategyRestart  = "restart"
+)
+
+// placement is where a rollout of one workload writes: courier.dev/config-hash on
+// the pod template (a template change), or, with the restart strategy, on the
+// workload's own metadata together with the kind's restart timestamp.
+type placement struct {
+	gvk          schema.GroupVersionKind
+	templatePath []string
+	// restartPath is set with the restart strategy.
+	restartPath []string
+	// keptTemplateHash, with the restart strategy, is the template's
+	// courier.dev/config-hash from an earlier template rollout: it is applied
+	// unchanged, because dropping it would change the template and roll once more.
+	keptTemplateHash string
+}
+
+// placementOf returns where rollouts of obj write, and an error for a strategy
+// annotation the kind cannot follow (it then rolls by template).
+func (k workloadKind[T]) placementOf(obj T) (placement, error) {
+	p := placement{gvk: k.gvk, templatePath: k.templatePath}
+	switch v, ok := obj.GetAnnotations()[AnnotationStrategy]; {
+	case !ok || v == strategyTemplate:
+	case v == strategyRestart && k.restartPath != nil:
+		p.restartPath = k.restartPath
+		p.keptTemplateHash = k.template(obj).Annotations[AnnotationConfigHash]
+	case v == strategyRestart:
+		return p, fmt.Errorf("%s: %s cannot restart without a template change; it rolls by template", AnnotationStrategy, k.name)
+	default:
+		return p, fmt.Errorf("%s: %q is neither %q nor %q", AnnotationStrategy, v, strategyTemplate, strategyRestart)
+	}
+	return p, nil
+}
+
+// markers returns the annotations that hold obj's courier.dev/config-hash under p.
+func (p placement) markers(obj client.Object, template *corev1.PodTemplateSpec) map[string]string {
+	if p.restartPath != nil {
+		return obj.GetAnnotations()
+	}
+	return template.Annotations
 }
 
 // podWorkload declares an apps/v1 kind, whose pod template is spec.template.

@@ -57,6 +57,13 @@ const (
 	// AnnotationLastRollout records when Courier last rolled the workload (RFC 3339).
 	AnnotationLastRollout = "courier.dev/last-rollout"
 
+	// AnnotationStrategy chooses how a workload of a kind that can restart without a
+	// template change (an Argo Rollout) rolls: "template" (the default: the pod
+	// template's courier.dev/config-hash changes, a new revision, so canary or
+	// blue-green steps and analysis run) or "restart" (the kind's restart field,
+	// spec.restartAt: pods are replaced, no new revision).
+	AnnotationStrategy = "courier.dev/rollout-strategy"
+
 	// AnnotationRunNow, "true" on a CronJob, also starts one Job from its new template
 	// when it rolls, instead of waiting for its schedule. The Job is named after the
 	// change (JobName), so it is started once per change, whatever restarts or

@@ -42,6 +42,12 @@ type Options struct {
 	// MaxConcurrentReconciles bounds concurrent reconciles per workload kind. Zero
 	// means 2.
 	MaxConcurrentReconciles int
+	// CustomKinds are more workload kinds with a pod template (custom resources),
+	// rolled once the API server serves them; Argo Rollouts always are.
+	CustomKinds []CustomKind
+	// KindPollInterval is how often a custom kind the API server does not serve yet
+	// is looked for. Zero means 30 seconds.
+	KindPollInterval time.Duration
 	// Streams is the manager's metadata stream hub (metastream.NewForManager), through
 	// which inputs are watched without caching them. Required.
 	Streams *metastream.Hub
@@ -61,6 +67,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ProgressDeadline <= 0 {
 		o.ProgressDeadline = 10 * time.Minute
+	}
+	if o.KindPollInterval <= 0 {
+		o.KindPollInterval = 30 * time.Second
 	}
 	if o.MaxConcurrentReconciles <= 0 {
 		o.MaxConcurrentReconciles = 2

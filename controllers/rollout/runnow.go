@@ -74,7 +74,7 @@ func jobName(cronJob, hash string, since time.Time) string {
 // startDueJob starts the Job next names as due, from the workload's current Job
 // template (read live: the cache may not have the rollout yet), unless it exists
 // or AnnotationRunNow was removed since; then it records that nothing is due.
-func startDueJob[T client.Object](ctx context.Context, k workloadKind[T], obj T, next record, sc scope, log logr.Logger) error {
+func startDueJob[T client.Object](ctx context.Context, k workloadKind[T], obj T, pl placement, next record, sc scope, log logr.Logger) error {
 	if runNow(obj) {
 		live := k.New()
 		if err := sc.Reader.Get(ctx, client.ObjectKeyFromObject(obj), live); err != nil {
@@ -94,7 +94,7 @@ func startDueJob[T client.Object](ctx context.Context, k workloadKind[T], obj T,
 	}
 	done := next
 	done.JobDue = ""
-	if err := applyRecord(ctx, sc.Client, k.gvk, k.templatePath, obj, done); err != nil {
+	if err := applyRecord(ctx, sc.Client, pl, obj, done); err != nil {
 		return fmt.Errorf("recording Job %s as started: %w", next.JobDue, err)
 	}
 	return nil

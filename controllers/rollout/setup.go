@@ -10,6 +10,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/cluster"
 
 	"github.com/courier-operator/courier/pkg/metastream"
 )
@@ -21,6 +22,9 @@ import (
 // +kubebuilder:rbac:groups=batch,resources=cronjobs,verbs=get;list;watch;patch
 // A CronJob with courier.dev/rollout-run-now starts one Job when it rolls.
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=create
+// Argo Rollouts are rolled when their CRD is installed (other custom kinds get their
+// RBAC from an aggregated ClusterRole: config/rbac/extra-kinds-example.yaml).
+// +kubebuilder:rbac:groups=argoproj.io,resources=rollouts,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups="",resources=configmaps;secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -39,7 +43,8 @@ func CacheByObject() map[client.Object]cache.ByObject {
 }
 
 // SetupWithManager registers one controller per workload kind (Deployment,
-// StatefulSet, DaemonSet, CronJob), all built from the same generic declaration and
+// StatefulSet, DaemonSet, CronJob, and, once the API server serves them, Argo
+// Rollouts and Options.CustomKinds), all built from the same generic declaration and
 // sharing one syncer and the manager's metadata streams.
 func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	if opts.Streams == nil {
@@ -47,25 +52,41 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	}
 	r := newSyncer(opts)
 	inputs := opts.Streams
-	if err := setupKind(mgr, r, inputs, deployments); err != nil {
+	if err := setupKind(mgr, r, inputs, deployments, nil); err != nil {
 		return err
 	}
-	if err := setupKind(mgr, r, inputs, statefulSets); err != nil {
+	if err := setupKind(mgr, r, inputs, statefulSets, nil); err != nil {
 		return err
 	}
-	if err := setupKind(mgr, r, inputs, daemonSets); err != nil {
+	if err := setupKind(mgr, r, inputs, daemonSets, nil); err != nil {
 		return err
 	}
-	return setupKind(mgr, r, inputs, cronJobs)
+	if err := setupKind(mgr, r, inputs, cronJobs, nil); err != nil {
+		return err
+	}
+	return mgr.Add(&lateKinds{mgr: mgr, r: r, inputs: inputs, kinds: append([]CustomKind{ArgoRollouts}, r.opts.CustomKinds...),
+		every: r.opts.KindPollInterval, log: mgr.GetLogger().WithName("rollout")})
 }
 
-// setupKind registers the field index and the controller for one workload kind.
-func setupKind[T client.Object](mgr ctrl.Manager, r *syncer, inputs *metastream.Hub, k workloadKind[T]) error {
-	if err := mgr.GetFieldIndexer().IndexField(context.Background(), k.New(), inputsIndex, k.indexInputs); err != nil {
+// setupKind registers the field index and the controller for one workload kind,
+// cached by the manager or, for a custom kind, by cl, which it adds to the manager.
+func setupKind[T client.Object](mgr ctrl.Manager, r *syncer, inputs *metastream.Hub, k workloadKind[T], cl cluster.Cluster) error {
+	indexer := mgr.GetFieldIndexer()
+	workloads := mgr.GetClient()
+	if cl != nil {
+		indexer, workloads = cl.GetFieldIndexer(), cl.GetClient()
+	}
+	// Indexed before the cache starts: an informer takes indexes only until then.
+	if err := indexer.IndexField(context.Background(), k.New(), inputsIndex, k.indexInputs); err != nil {
 		return fmt.Errorf("indexing %s inputs: %w", k.name, err)
 	}
-	if k.finished != nil {
-		r.cap.scans = append(r.cap.scans, capScan(k, r.opts.ProgressDeadline))
+	if cl != nil {
+		if err := mgr.Add(cl); err != nil {
+			return err
+		}
 	}
-	return completeController(mgr, r, inputs, k)
+	if k.finished != nil {
+		r.cap.addScan(capScan(k, workloads, r.opts.ProgressDeadline))
+	}
+	return completeController(mgr, r, inputs, k, cl)
 }

@@ -59,9 +59,7 @@ func readRecord(meta, template map[string]string) record {
 		AppliedRefs:  parseRefDigests(meta[AnnotationAppliedRefs]),
 		TemplateHash: template[AnnotationConfigHash],
 		JobDue:       meta[AnnotationJobDue],
-	}
-	if t, err := time.Parse(time.RFC3339Nano, meta[AnnotationLastRollout]); err == nil {
-		r.LastRollout = t
+		LastRollout:  lastRollout(meta),
 	}
 	if h := meta[AnnotationPendingHash]; h != "" {
 		since, err1 := time.Parse(time.RFC3339Nano, meta[AnnotationPendingSince])
@@ -71,6 +69,16 @@ func readRecord(meta, template map[string]string) record {
 		}
 	}
 	return r
+}
+
+// lastRollout reads AnnotationLastRollout from a workload's annotations (zero when
+// missing or unreadable).
+func lastRollout(meta map[string]string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, meta[AnnotationLastRollout])
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // metaAnnotations returns the workload metadata annotations that encode r: exactly

@@ -53,6 +53,10 @@ var _ = BeforeSuite(func() {
 	var err error
 	env, err = testenv.New()
 	Expect(err).NotTo(HaveOccurred())
+	// Argo Rollouts' own CRD, from the project's release through the module proxy.
+	argo := GinkgoT().TempDir()
+	Expect(testenv.ModuleFiles(argo, testenv.ArgoRolloutsModule, testenv.ArgoRolloutsCRD)).To(Succeed())
+	env.CRDDirectoryPaths = append(env.CRDDirectoryPaths, argo)
 	// The machine is shared by many builds: give the control plane time to start.
 	env.ControlPlaneStartTimeout = 3 * time.Minute
 	restCfg, err = env.Start()

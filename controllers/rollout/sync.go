@@ -28,6 +28,7 @@ const (
 	eventStateContested    = "RolloutStateContested"
 	eventScheduled         = "RolloutScheduled"
 	eventQueued            = "RolloutQueued"
+	eventTemplateElsewhere = "RolloutTemplateElsewhere"
 )
 
 // How much of an event note (reconciler.MaxEventNote) and of a log line a list of
@@ -86,6 +87,12 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 		return nil
 	}
 	log := sc.Log.WithValues("kind", k.name)
+	if k.templateElsewhere != nil {
+		if owner := k.templateElsewhere(obj); owner != "" {
+			r.reportElsewhere(obj, owner, sc, log)
+			return nil
+		}
+	}
 
 	refs, annErr := k.inputs(obj)
 	obs, err := observe(ctx, sc.Reader, obj.GetNamespace(), refs, onKeys(obj))
@@ -93,11 +100,12 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 		return err
 	}
 	p, policyErr := r.policyFor(obj)
-	r.reportProblems(k.name, obj, errors.Join(annErr, policyErr), obs.MissingRequired, sc, log)
+	pl, placementErr := k.placementOf(obj)
+	r.reportProblems(k.name, obj, errors.Join(annErr, policyErr, placementErr), obs.MissingRequired, sc, log)
 
-	tmpl := k.template(obj)
-	cur := readRecord(obj.GetAnnotations(), tmpl.Annotations)
-	d := decide(cur, obs, paused(obj), r.now(), p)
+	now := r.now()
+	cur := readRecord(obj.GetAnnotations(), pl.markers(obj, k.template(obj)))
+	d := decide(cur, obs, paused(obj), now, p)
 	d.Next.JobDue = jobDue(k, obj, cur, d)
 
 	if d.Action == actRollout {
@@ -112,13 +120,13 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 			return reconciler.Waiting(time.Second, "StaleCache", "the cached workload is behind the API server; retrying")
 		}
 	}
-	store := func() error { return recordState(ctx, r, k, obj, d.Action, d.Next, sc, log) }
+	store := func() error { return recordState(ctx, r, k, obj, pl, d.Action, d.Next, sc, log) }
 	if d.Action == actRollout && r.opts.MaxConcurrentRollouts > 0 && k.finished != nil {
-		since := r.now()
+		since := now
 		if cur.Pending != nil {
 			since = cur.Pending.Since
 		}
-		a, err := r.cap.admit(ctx, sc.Client, r.now(), r.opts.MaxConcurrentRollouts, obj.GetUID(),
+		a, err := r.cap.admit(ctx, now, r.opts.MaxConcurrentRollouts, obj.GetUID(),
 			k.name+"/"+obj.GetNamespace()+"/"+obj.GetName(), since, store)
 		if err != nil {
 			return err
@@ -137,7 +145,7 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 		decisions.WithLabelValues(k.name, d.Action.String()).Inc()
 	}
 	if d.Next.JobDue != "" {
-		if err := startDueJob(ctx, k, obj, d.Next, sc, log); err != nil {
+		if err := startDueJob(ctx, k, obj, pl, d.Next, sc, log); err != nil {
 			return err
 		}
 	}
@@ -149,7 +157,7 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 // state (a tool that replaces the whole object, say): such rewrites count towards a
 // contest, and while one lasts the state is stored again only as Contests allow,
 // instead of once per removal.
-func recordState[T client.Object](ctx context.Context, r *syncer, k workloadKind[T], obj T, act action, next record, sc scope, log logr.Logger) error {
+func recordState[T client.Object](ctx context.Context, r *syncer, k workloadKind[T], obj T, pl placement, act action, next record, sc scope, log logr.Logger) error {
 	uid := obj.GetUID()
 	_, before := r.recorded.Load(uid)
 	contested := before && act == actBaseline
@@ -166,7 +174,7 @@ func recordState[T client.Object](ctx context.Context, r *syncer, k workloadKind
 			return reconciler.Waiting(a.Wait, eventStateContested, "the rollout state keeps being removed by %s; stored again in %s", a.WriterOrAnother(), a.Wait.Round(time.Millisecond))
 		}
 	}
-	if err := applyRecord(ctx, sc.Client, k.gvk, k.templatePath, obj, next); err != nil {
+	if err := applyRecord(ctx, sc.Client, pl, obj, next); err != nil {
 		return fmt.Errorf("applying rollout state (%s): %w", act, err)
 	}
 	r.recorded.Store(uid, struct{}{})
@@ -234,6 +242,20 @@ func (r *syncer) reportQueued(kind string, d decision, a admission, sc scope, lo
 	}
 	return reconciler.Waiting(queueRetry, "RolloutQueued", "%s changed; place %d of %d waiting for a rollout slot (at most %d at once)",
 		changed, a.place, a.waiting, r.opts.MaxConcurrentRollouts)
+}
+
+// reportElsewhere tells, once per owner, that obj's pod template lives in owner
+// (kind/name), which is what must opt in: obj itself is left alone.
+func (r *syncer) reportElsewhere(obj client.Object, owner string, sc scope, log logr.Logger) {
+	fp := "elsewhere:" + owner
+	if prev, ok := r.reported.Load(obj.GetUID()); ok && prev.(string) == fp {
+		return
+	}
+	r.reported.Store(obj.GetUID(), fp)
+	log.Info("the pod template is in another object; opt that one in instead", "templateFrom", owner)
+	sc.Eventf(corev1.EventTypeWarning, eventTemplateElsewhere,
+		"The pod template is in %s (spec.workloadRef): label %s with %s=true; Courier's template change there is a new revision of this workload, and this one is left alone",
+		owner, owner, LabelOptIn)
 }
 
 // reportProblems emits a Warning event, a log line and a metric when a workload's

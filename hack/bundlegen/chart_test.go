@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -197,6 +198,30 @@ func TestHelmLintAndTemplate(t *testing.T) {
 	if _, err := tools.Run(root, helm, "template", "rel", "charts/courier", "--kube-version", chartKubeVersion,
 		"--set", "propagationKinds.networkpolicies=NetworkPolicy"); err == nil {
 		t.Error("values.schema.json accepted a propagationKinds key that is no kind")
+	}
+	// Rollout kinds reach the manager's flags and get their RBAC grant; none by default.
+	rk := helmTemplate(t, root, "--set", "manager.rolloutKinds[0].kind=apps.kruise.io/v1alpha1/CloneSet",
+		"--set", "manager.rolloutKinds[0].resource=clonesets", "--set", "manager.rolloutMaxConcurrent=50")
+	args := fmt.Sprint(manifest.Find(rk, "Deployment")[0].Object["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["args"])
+	if !strings.Contains(args, "--rollout-kind=apps.kruise.io/v1alpha1/CloneSet") || !strings.Contains(args, "--rollout-max-concurrent=50") {
+		t.Errorf("manager.rolloutKinds and rolloutMaxConcurrent do not reach the flags: %s", args)
+	}
+	var granted bool
+	for _, r := range manifest.Find(rk, "ClusterRole") {
+		if strings.HasSuffix(r.GetName(), "-rollout-kinds") {
+			rule := r.Object["rules"].([]any)[0].(map[string]any)
+			granted = fmt.Sprint(rule["apiGroups"], rule["resources"], rule["verbs"]) == "[apps.kruise.io] [clonesets] [get list watch patch]"
+		}
+	}
+	if !granted {
+		t.Error("manager.rolloutKinds renders no ClusterRole granting get, list, watch, patch on the kind")
+	}
+	if len(manifest.Find(rk, "ClusterRoleBinding")) != len(manifest.Find(helmTemplate(t, root), "ClusterRoleBinding"))+1 {
+		t.Error("manager.rolloutKinds renders no binding of its ClusterRole")
+	}
+	if _, err := tools.Run(root, helm, "template", "rel", "charts/courier", "--kube-version", chartKubeVersion,
+		"--set", "manager.rolloutKinds[0].kind=CloneSet", "--set", "manager.rolloutKinds[0].resource=clonesets"); err == nil {
+		t.Error("values.schema.json accepted a rollout kind without group and version")
 	}
 	_, err = tools.Run(root, helm, "template", "rel", "charts/courier", "--kube-version", chartKubeVersion, "--set", "replicaCount=0")
 	if err == nil || !strings.Contains(err.Error(), "replicaCount") {
