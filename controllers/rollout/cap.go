@@ -24,7 +24,8 @@ import (
 // annotation and their status, in the manager's cache), not from memory: a restart
 // in the middle of a wave, or a new leader, counts the same workloads. The rollouts
 // this process made in the last few seconds count too, whatever the cache shows
-// yet. The queue is in memory: after a restart it fills again as the waiting
+// yet: until the cache shows them (their last-rollout annotation), or for
+// recentFor at most. The queue is in memory: after a restart it fills again as the waiting
 // workloads look again (every queueRetry). Decisions are taken one at a time
 // (capGate.mu), so two reconciles never take the last slot together.
 
@@ -34,15 +35,22 @@ type capGate struct {
 	// scans list, per capped kind, the UIDs of its cached workloads that are rolling.
 	// Kinds picked up at run time add theirs (addScan).
 	scans []scan
-	// recent are this process's rollouts not yet old enough to trust the cache.
+	// recent are this process's rollouts the cache may not show yet.
 	recent map[types.UID]time.Time
 	// queue holds the workloads waiting for a slot: when their change was first
 	// seen, and when they last asked.
 	queue map[types.UID]queued
 }
 
-// scan lists the UIDs of one kind's cached workloads that are rolling at now.
-type scan func(ctx context.Context, now time.Time) ([]types.UID, error)
+// scan reports, for each of one kind's cached workloads that Courier rolled, when
+// and whether it is rolling at now.
+type scan func(ctx context.Context, now time.Time) (map[types.UID]scanned, error)
+
+// scanned is what the cache shows of one workload Courier rolled.
+type scanned struct {
+	last    time.Time // its last rollout
+	rolling bool
+}
 
 // addScan makes the gate count the rolling workloads s lists.
 func (g *capGate) addScan(s scan) {
@@ -57,7 +65,8 @@ type queued struct {
 }
 
 const (
-	// recentFor is how long a rollout this process made counts whatever the cache says.
+	// recentFor is how long at most a rollout this process made counts while the
+	// cache does not show it.
 	recentFor = 10 * time.Second
 	// queueRetry is how often a workload waiting for a slot looks again.
 	queueRetry = 2 * time.Second
@@ -66,20 +75,19 @@ const (
 	queueForget = 5 * queueRetry
 )
 
-// capScan returns the scan of kind k for the gate: the UIDs of its opted-in
-// workloads, read from c (the kind's cache), that Courier rolled less than deadline
-// ago and that have not finished.
+// capScan returns the scan of kind k for the gate, of its opted-in workloads read
+// from c (the kind's cache): a workload is rolling if Courier rolled it less than
+// deadline ago and it has not finished.
 func capScan[T client.Object](k workloadKind[T], c client.Reader, deadline time.Duration) scan {
-	return func(ctx context.Context, now time.Time) ([]types.UID, error) {
+	return func(ctx context.Context, now time.Time) (map[types.UID]scanned, error) {
 		list := k.NewList()
 		if err := c.List(ctx, list, client.MatchingLabels{LabelOptIn: "true"}); err != nil {
 			return nil, fmt.Errorf("listing %s for the rollout cap: %w", k.name, err)
 		}
-		var out []types.UID
+		out := map[types.UID]scanned{}
 		for _, w := range k.Items(list) {
-			last := lastRollout(w.GetAnnotations())
-			if !last.IsZero() && now.Sub(last) < deadline && !k.finished(w) {
-				out = append(out, w.GetUID())
+			if last := lastRollout(w.GetAnnotations()); !last.IsZero() {
+				out[w.GetUID()] = scanned{last: last, rolling: now.Sub(last) < deadline && !k.finished(w)}
 			}
 		}
 		return out, nil
@@ -103,19 +111,22 @@ func (g *capGate) admit(ctx context.Context, now time.Time, limit int, uid types
 	roll func() error) (admission, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	rolling := map[types.UID]bool{}
+	rolling, cached := map[types.UID]bool{}, map[types.UID]time.Time{}
 	for _, scan := range g.scans {
-		uids, err := scan(ctx, now)
+		found, err := scan(ctx, now)
 		if err != nil {
 			return admission{}, err
 		}
-		for _, u := range uids {
-			rolling[u] = true
+		for u, s := range found {
+			cached[u] = s.last
+			if s.rolling {
+				rolling[u] = true
+			}
 		}
 	}
 	for u, at := range g.recent {
-		if now.Sub(at) >= recentFor {
-			delete(g.recent, u)
+		if !cached[u].Before(at) || now.Sub(at) >= recentFor {
+			delete(g.recent, u) // the cache shows this rollout: its status decides
 		} else {
 			rolling[u] = true
 		}

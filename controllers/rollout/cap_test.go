@@ -137,3 +137,42 @@ func TestFinishedByKind(t *testing.T) {
 		t.Error("OnDelete replaces nothing: done at once")
 	}
 }
+
+func TestCapGateCountsARecentRolloutUntilTheCacheShowsIt(t *testing.T) {
+	now := t0
+	c := fake.NewClientBuilder().WithScheme(courierscheme.New()).Build()
+	g := &capGate{}
+	g.addScan(capScan(deployments, c, 10*time.Minute))
+	admit := func(uid string) admission {
+		t.Helper()
+		a, err := g.admit(context.Background(), now, 1, types.UID(uid), "Deployment/ns/"+uid, now, func() error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	if a := admit("uid-first"); !a.rolled {
+		t.Fatalf("the one slot is free: %+v", a)
+	}
+	// The cache has not seen first's rollout: it holds the slot.
+	now = now.Add(time.Second)
+	if a := admit("uid-second"); a.rolled {
+		t.Fatalf("first's rollout is not in the cache yet; it must count: %+v", a)
+	}
+	// The cache shows it, still rolling: the status decides, the slot stays taken.
+	first := rolled("first", t0, false)
+	if err := c.Create(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	if a := admit("uid-second"); a.rolled {
+		t.Fatalf("first is rolling: %+v", a)
+	}
+	// Done, well before recentFor: the slot is free at once.
+	first.Status = appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 1, UpdatedReplicas: 1, AvailableReplicas: 1}
+	if err := c.Status().Update(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	if a := admit("uid-second"); !a.rolled {
+		t.Fatalf("first finished and the cache shows it: %+v", a)
+	}
+}

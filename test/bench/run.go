@@ -29,7 +29,7 @@ func Run(ctx context.Context, cfg Config, dir string, logf func(format string, a
 		fn   func(context.Context, *controlPlane, courierRunner) error
 	}{
 		{"propagation", x.propagation},
-		{"rollout", x.rollout},
+		{"rollout", x.rollouts},
 		{"memory", x.memory},
 		{"churn", x.churn},
 		{"scale", x.scale},
