@@ -1,13 +1,16 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/blang/semver/v4"
@@ -67,7 +70,8 @@ var _ = Describe("Courier through OLM", Ordered, ContinueOnFailure, Label("couri
 
 	// startOperator runs the courier binary with a fresh token of the CSV's
 	// ServiceAccount, as the pod OLM deployed would.
-	startOperator := func(ctx SpecContext, tag string) {
+	// extra flags follow the CSV's and the local ones (later flags win).
+	startOperator := func(ctx SpecContext, tag string, extra ...string) {
 		kc, err := env.ServiceAccountKubeconfig(ctx, localcluster.OperatorsNamespace, saName, workDir)
 		Expect(err).NotTo(HaveOccurred())
 		cfg, err := clientcmd.BuildConfigFromFlags("", kc)
@@ -86,6 +90,7 @@ var _ = Describe("Courier through OLM", Ordered, ContinueOnFailure, Label("couri
 		args := append(append([]string{}, csvArgs...),
 			"--metrics-bind-address=0", "--leader-elect=false",
 			"--health-probe-bind-address="+probe, "--rollout-coalesce-window=1s")
+		args = append(args, extra...)
 		operator, err = framework.StartProcess(courier, args,
 			[]string{"KUBECONFIG=" + kc, "POD_NAMESPACE=" + localcluster.OperatorsNamespace},
 			filepath.Join(workDir, "courier-"+tag+".log"))
@@ -412,6 +417,68 @@ spec:
 		timed("CronJob rollout (ConfigMap update to the next scheduled Job)", start)
 	})
 
+	It("3e. rolls a capped wave of Deployments: each exactly once, never more than the cap at once", func(ctx SpecContext) {
+		if framework.Existing() {
+			Skip("PENDING on an existing cluster: this spec restarts the local manager with --rollout-max-concurrent")
+		}
+		const ns, n, limit = "e2e-wave", 6, 2
+		operator.Stop()
+		startOperator(ctx, "v1-capped", fmt.Sprintf("--rollout-max-concurrent=%d", limit))
+		DeferCleanup(func(ctx SpecContext) {
+			operator.Stop()
+			startOperator(ctx, "v1")
+		})
+		createNamespace(ctx, ns, nil)
+		_, err := env.Kube.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
+			ObjectMeta: metav1.ObjectMeta{Name: "wave-config", Namespace: ns}, Data: map[string]string{"MODE": "a"},
+		}, metav1.CreateOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		for i := range n {
+			name := fmt.Sprintf("wave-%d", i)
+			_, err := env.Kube.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{
+				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{courierv1alpha1.LabelRolloutOnChange: "true"}},
+				Spec: appsv1.DeploymentSpec{
+					Replicas: ptr.To[int32](1),
+					Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
+					Template: corev1.PodTemplateSpec{
+						ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name}},
+						Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.k8s.io/pause:3.10",
+							EnvFrom: []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{
+								LocalObjectReference: corev1.LocalObjectReference{Name: "wave-config"}}}}}}},
+					},
+				},
+			}, metav1.CreateOptions{})
+			Expect(err).NotTo(HaveOccurred())
+		}
+		Eventually(func(g Gomega) {
+			l, err := env.Kube.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(l.Items).To(HaveLen(n))
+			for _, d := range l.Items {
+				g.Expect(d.Annotations).To(HaveKey("courier.dev/applied-config-hash"), "Courier tracks %s", d.Name)
+			}
+		}).WithTimeout(time.Minute).Should(Succeed())
+		for i := range n {
+			waitRollout(ctx, ns, fmt.Sprintf("wave-%d", i))
+		}
+
+		// Counted from one watch, in the API server's order: a Deployment rolls from
+		// the event showing its template change until the one where
+		// kube-controller-manager reports every replica updated and available.
+		wave := watchWave(ctx, ns)
+		start := time.Now()
+		cm, err := env.Kube.CoreV1().ConfigMaps(ns).Get(ctx, "wave-config", metav1.GetOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		cm.Data["MODE"] = "b"
+		_, err = env.Kube.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(wave.done).WithTimeout(3*time.Minute).WithPolling(100*time.Millisecond).Should(Equal(n), "every Deployment rolled and finished")
+		timed(fmt.Sprintf("capped wave: %d Deployments, at most %d at once (ConfigMap update to the last rollout done)", n, limit), start)
+		Consistently(wave.changes).WithTimeout(4*time.Second).Should(HaveEach(1), "one change, one rollout each")
+		Expect(wave.changes()).To(HaveLen(n))
+		Expect(wave.peak()).To(Equal(limit), "the cap is used, and never exceeded")
+	})
+
 	It("4. passes the bundle's custom scorecard tests against this cluster", func(ctx SpecContext) {
 		tests, err := framework.CustomScorecardTests(filepath.Join(root, "bundle"), "courier-scorecard-tests")
 		Expect(err).NotTo(HaveOccurred())
@@ -604,4 +671,78 @@ func freePort() string {
 	Expect(err).NotTo(HaveOccurred())
 	defer l.Close()
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
+}
+
+// wave watches the Deployments of a namespace from now on and counts their
+// template changes and how many roll at once.
+type wave struct {
+	mu      sync.Mutex
+	hash    map[string]string
+	change  map[string]int
+	rolling map[string]bool
+	max     int
+}
+
+func watchWave(ctx SpecContext, ns string) *wave {
+	GinkgoHelper()
+	l, err := env.Kube.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+	Expect(err).NotTo(HaveOccurred())
+	w := &wave{hash: map[string]string{}, change: map[string]int{}, rolling: map[string]bool{}}
+	for _, d := range l.Items {
+		w.hash[d.Name] = fmt.Sprint(d.Spec.Template.Annotations)
+	}
+	wctx, cancel := context.WithCancel(context.Background())
+	DeferCleanup(cancel)
+	watcher, err := env.Kube.AppsV1().Deployments(ns).Watch(wctx, metav1.ListOptions{ResourceVersion: l.ResourceVersion})
+	Expect(err).NotTo(HaveOccurred())
+	go func() {
+		defer watcher.Stop()
+		for ev := range watcher.ResultChan() {
+			if d, ok := ev.Object.(*appsv1.Deployment); ok {
+				w.observe(d)
+			}
+		}
+	}()
+	return w
+}
+
+func (w *wave) observe(d *appsv1.Deployment) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if h := fmt.Sprint(d.Spec.Template.Annotations); h != w.hash[d.Name] {
+		w.hash[d.Name] = h
+		w.change[d.Name]++
+		w.rolling[d.Name] = true
+		w.max = max(w.max, len(w.rolling))
+		return
+	}
+	want, s := *d.Spec.Replicas, d.Status
+	if s.ObservedGeneration >= d.Generation && s.UpdatedReplicas == want && s.AvailableReplicas == want && s.Replicas == want {
+		delete(w.rolling, d.Name)
+	}
+}
+
+// done is the number of Deployments that rolled and finished.
+func (w *wave) done() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for name := range w.change {
+		if !w.rolling[name] {
+			n++
+		}
+	}
+	return n
+}
+
+func (w *wave) changes() map[string]int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return maps.Clone(w.change)
+}
+
+func (w *wave) peak() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.max
 }
