@@ -48,6 +48,10 @@ var used = map[string]string{
 	"apps/daemonsets:get": "cache", "apps/daemonsets:list": "cache", "apps/daemonsets:watch": "cache", "apps/daemonsets:patch": "SSA of the config hash",
 	"batch/cronjobs:get": "cache, live read before a Job starts", "batch/cronjobs:list": "cache", "batch/cronjobs:watch": "cache", "batch/cronjobs:patch": "SSA of the config hash",
 	"batch/jobs:create": "a CronJob's run-now Job (controllers/rollout/runnow.go)",
+	// Argo Rollouts are a built-in rollout kind (controllers/rollout/customkinds.go):
+	// a label-selected cache of their own, and SSA of the hash (template or restartAt).
+	"argoproj.io/rollouts:get": "cache of the kind's own cluster", "argoproj.io/rollouts:list": "cache of the kind's own cluster",
+	"argoproj.io/rollouts:watch": "cache of the kind's own cluster", "argoproj.io/rollouts:patch": "SSA of the config hash or spec.restartAt",
 	// Leader election (client-go LeaseLock: Get, Create, Update) and its events,
 	// which client-go's resourcelock records with the core/v1 events API.
 	"/events:create":                 "leader election events (core/v1, client-go resourcelock)",
