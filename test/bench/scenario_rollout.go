@@ -11,6 +11,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/test/managerproc"
@@ -64,16 +65,8 @@ func (x *run) rollout(ctx context.Context, cp *controlPlane, runner courierRunne
 	wait := scaled(n, 200*time.Millisecond, 90*time.Second)
 
 	x.logf("rollout: %d opted-in Deployments sharing one ConfigMap", n)
-	if err := cp.c.Create(ctx, namespace(rolloutNS, nil)); err != nil {
-		return err
-	}
-	cm := configMap(rolloutNS, "shared-config", "input", map[string]string{"setting": "v1"})
-	if err := cp.c.Create(ctx, cm); err != nil {
-		return err
-	}
-	if err := createAll(ctx, cp.c, n, 32, func(i int) client.Object {
-		return optedInDeployment(rolloutNS, fmt.Sprintf("app-%04d", i), cm.Name, "")
-	}); err != nil {
+	cm, err := rolloutWorkloads(ctx, cp, rolloutNS, n)
+	if err != nil {
 		return err
 	}
 
@@ -97,13 +90,7 @@ func (x *run) rollout(ctx context.Context, cp *controlPlane, runner courierRunne
 		return err
 	}
 	defer func() { _ = p.Stop(30 * time.Second) }()
-	tr, err := track(ctx, cp.c, &appsv1.DeploymentList{}, hasAnnotation(appliedHashAnnotation), sel, inNS)
-	if err != nil {
-		return err
-	}
-	err = tr.wait(ctx, n, wait)
-	tr.stop()
-	if err != nil {
+	if err := waitBaselines(ctx, cp, rolloutNS, n); err != nil {
 		r.budget(Budget{Name: "6. rollout: once per change", Limit: "= 1 per Deployment", Measured: "no baseline recorded",
 			Checked: true, Why: "the rollout controller never recorded a baseline on the Deployments (is it registered in controllers/setup.go?)"})
 		return fmt.Errorf("rollout baseline: %w", err)
@@ -134,7 +121,7 @@ func (x *run) rollout(ctx context.Context, cp *controlPlane, runner courierRunne
 		d, ok := o.(*appsv1.Deployment)
 		return ok && templateHash(d) != templates0[d.Name]
 	}
-	tr, err = track(ctx, cp.c, &appsv1.DeploymentList{}, rolled, sel, inNS)
+	tr, err := track(ctx, cp.c, &appsv1.DeploymentList{}, rolled, sel, inNS)
 	if err != nil {
 		return err
 	}
@@ -314,4 +301,31 @@ func templateHash(d *appsv1.Deployment) string {
 	b, _ := json.Marshal(d.Spec.Template)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
+}
+
+// rolloutWorkloads creates namespace ns with n opted-in Deployments sharing one
+// ConfigMap, and returns the ConfigMap.
+func rolloutWorkloads(ctx context.Context, cp *controlPlane, ns string, n int) (*corev1.ConfigMap, error) {
+	if err := cp.c.Create(ctx, namespace(ns, nil)); err != nil {
+		return nil, err
+	}
+	cm := configMap(ns, "shared-config", "input", map[string]string{"setting": "v1"})
+	if err := cp.c.Create(ctx, cm); err != nil {
+		return nil, err
+	}
+	return cm, createAll(ctx, cp.c, n, 32, func(i int) client.Object {
+		return optedInDeployment(ns, fmt.Sprintf("app-%04d", i), cm.Name, "")
+	})
+}
+
+// waitBaselines waits until Courier has recorded a baseline on all n Deployments of
+// namespace ns.
+func waitBaselines(ctx context.Context, cp *controlPlane, ns string, n int) error {
+	tr, err := track(ctx, cp.c, &appsv1.DeploymentList{}, hasAnnotation(appliedHashAnnotation),
+		client.MatchingLabels{benchLabel: "workload"}, client.InNamespace(ns))
+	if err != nil {
+		return err
+	}
+	defer tr.stop()
+	return tr.wait(ctx, n, scaled(n, 200*time.Millisecond, 90*time.Second))
 }

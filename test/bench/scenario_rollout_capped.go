@@ -50,16 +50,8 @@ func (x *run) rolloutCapped(ctx context.Context, cp *controlPlane, runner courie
 	sel := client.MatchingLabels{benchLabel: "workload"}
 
 	x.logf("rollout, capped: %d opted-in Deployments sharing one ConfigMap, at most %d rolling at once", n, limit)
-	if err := cp.c.Create(ctx, namespace(cappedNS, nil)); err != nil {
-		return err
-	}
-	cm := configMap(cappedNS, "shared-config", "input", map[string]string{"setting": "v1"})
-	if err := cp.c.Create(ctx, cm); err != nil {
-		return err
-	}
-	if err := createAll(ctx, cp.c, n, 32, func(i int) client.Object {
-		return optedInDeployment(cappedNS, fmt.Sprintf("app-%04d", i), cm.Name, "")
-	}); err != nil {
+	cm, err := rolloutWorkloads(ctx, cp, cappedNS, n)
+	if err != nil {
 		return err
 	}
 	// The cap is cluster-wide, and nobody finished scenario 6's rollouts (envtest runs
@@ -85,13 +77,7 @@ func (x *run) rolloutCapped(ctx context.Context, cp *controlPlane, runner courie
 		return err
 	}
 	defer func() { _ = p.Stop(30 * time.Second) }()
-	tr, err := track(ctx, cp.c, &appsv1.DeploymentList{}, hasAnnotation(appliedHashAnnotation), sel, client.InNamespace(cappedNS))
-	if err != nil {
-		return err
-	}
-	err = tr.wait(ctx, n, scaled(n, 200*time.Millisecond, 90*time.Second))
-	tr.stop()
-	if err != nil {
+	if err := waitBaselines(ctx, cp, cappedNS, n); err != nil {
 		return fmt.Errorf("capped rollout baseline: %w", err)
 	}
 	if _, err := waitIdle(ctx, p, nil, 2*time.Minute); err != nil {
