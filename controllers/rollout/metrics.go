@@ -40,10 +40,15 @@ var (
 		Name: "courier_rollout_decisions_total",
 		Help: "Rollout decisions that wrote to a workload or held it (baseline, rebaseline, wait, paused, hold, rollout...).",
 	}, []string{"kind", "decision"})
+	waitingWorkloads = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "courier_rollout_waiting_workloads",
+		Help: "Opted-in workloads whose input change has not rolled yet, by kind and reason " +
+			"(MissingInput, CoalescingChanges, Paused, OutsideSchedule, RolloutQueued).",
+	}, []string{"kind", "reason"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(rolloutsTotal, rolloutDelay, missingInputs, jobsStarted, decisions)
+	metrics.Registry.MustRegister(rolloutsTotal, rolloutDelay, missingInputs, jobsStarted, decisions, waitingWorkloads)
 }
 
 // rolloutReason classifies a rollout by what happened to its changed inputs: a

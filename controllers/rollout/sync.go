@@ -68,10 +68,12 @@ type syncer struct {
 	contests  reconciler.Contests
 	// cap admits rollouts under Options.MaxConcurrentRollouts.
 	cap capGate
+	// waiting counts the workloads whose change waits, by reason (a gauge).
+	waiting *waitingSet
 }
 
 func newSyncer(opts Options) *syncer {
-	return &syncer{opts: opts.withDefaults(), now: time.Now}
+	return &syncer{opts: opts.withDefaults(), now: time.Now, waiting: newWaitingSet(waitingWorkloads)}
 }
 
 // syncWorkload reconciles one workload of kind k: observe its inputs, decide, store the
@@ -84,12 +86,14 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 		r.recorded.Delete(obj.GetUID())
 		r.scheduled.Delete(obj.GetUID())
 		r.contests.Forget(obj.GetUID())
+		r.waiting.set(k.name, client.ObjectKeyFromObject(obj), "")
 		return nil
 	}
 	log := sc.Log.WithValues("kind", k.name)
 	if k.templateElsewhere != nil {
 		if owner := k.templateElsewhere(obj); owner != "" {
 			r.reportElsewhere(obj, owner, sc, log)
+			r.waiting.set(k.name, client.ObjectKeyFromObject(obj), "")
 			return nil
 		}
 	}
@@ -132,6 +136,7 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 			return err
 		}
 		if !a.rolled {
+			r.waiting.set(k.name, client.ObjectKeyFromObject(obj), waitQueued)
 			return r.reportQueued(k.name, d, a, sc, log)
 		}
 		store = func() error { return nil } // stored by the gate
@@ -149,6 +154,7 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 			return err
 		}
 	}
+	r.waiting.set(k.name, client.ObjectKeyFromObject(obj), waitReason(d.Action))
 	return r.report(k.name, obj.GetUID(), cur, obs, d, sc, log)
 }
 
@@ -204,7 +210,7 @@ func (r *syncer) report(kind string, uid types.UID, cur record, obs observation,
 			log.Info("input change observed; waiting for the coalescing window", "changed", d.Changed, "after", d.RequeueAfter)
 			sc.Eventf(corev1.EventTypeNormal, eventPending, "%s changed; rolling out after %s without further changes", changed, d.RequeueAfter.Round(time.Millisecond))
 		}
-		return reconciler.Waiting(d.RequeueAfter, "CoalescingChanges", "%s changed; rolling out in %s", changed, d.RequeueAfter.Round(time.Millisecond))
+		return reconciler.Waiting(d.RequeueAfter, waitCoalescing, "%s changed; rolling out in %s", changed, d.RequeueAfter.Round(time.Millisecond))
 	case actPaused:
 		if d.NewChange {
 			log.Info("input change observed while paused; will roll once when unpaused", "changed", d.Changed)
@@ -223,7 +229,7 @@ func (r *syncer) report(kind string, uid types.UID, cur record, obs observation,
 			log.Info("input change waits for the workload's schedule", "changed", d.Changed, "rollsAt", at)
 			sc.Eventf(corev1.EventTypeNormal, eventScheduled, "%s changed; the schedule lets it roll out at %s", changed, at)
 		}
-		return reconciler.Waiting(d.RequeueAfter, "OutsideSchedule", "%s changed; rolling out at %s (its windows or minimum interval)", changed, at)
+		return reconciler.Waiting(d.RequeueAfter, waitSchedule, "%s changed; rolling out at %s (its windows or minimum interval)", changed, at)
 	case actAlreadyRolled:
 		log.V(1).Info("template already carries the new hash; recorded", "hash", shortDigest(obs.Hash))
 	}
@@ -240,7 +246,7 @@ func (r *syncer) reportQueued(kind string, d decision, a admission, sc scope, lo
 			changed, r.opts.MaxConcurrentRollouts, a.place, a.waiting)
 		decisions.WithLabelValues(kind, "queued").Inc()
 	}
-	return reconciler.Waiting(queueRetry, "RolloutQueued", "%s changed; place %d of %d waiting for a rollout slot (at most %d at once)",
+	return reconciler.Waiting(queueRetry, waitQueued, "%s changed; place %d of %d waiting for a rollout slot (at most %d at once)",
 		changed, a.place, a.waiting, r.opts.MaxConcurrentRollouts)
 }
 

@@ -40,6 +40,7 @@ type Builder[T client.Object] struct {
 	primaryPreds []predicate.Predicate
 	concurrency  int
 	status       func(ctx context.Context, s *State[T])
+	gone         func(ctx context.Context, key types.NamespacedName)
 	metrics      *Metrics
 	cluster      cluster.Cluster       // FromCluster; nil: the manager's cache
 	ctrl         controller.Controller // set by Complete
@@ -147,6 +148,15 @@ func (b *Builder[T]) Status(fn func(ctx context.Context, s *State[T])) *Builder[
 	return b
 }
 
+// Gone sets a hook run when a reconcile finds the primary gone (NotFound), for
+// state the controller keeps per primary outside the API server (a gauge of
+// workloads waiting, say): a primary deleted without a finalizer is reconciled once
+// more, then never again.
+func (b *Builder[T]) Gone(fn func(ctx context.Context, key types.NamespacedName)) *Builder[T] {
+	b.gone = fn
+	return b
+}
+
 // Metrics records the reconciler's metrics in m (see NewMetrics). Without it none
 // are recorded.
 func (b *Builder[T]) Metrics(m *Metrics) *Builder[T] {
@@ -218,6 +228,7 @@ func (b *Builder[T]) BuildWith(deps Deps) (reconcile.TypedReconciler[reconcile.R
 		newObj:  b.newObj,
 		steps:   steps,
 		status:  b.status,
+		gone:    b.gone,
 		deps:    deps,
 		metrics: b.metrics,
 	}, nil

@@ -27,6 +27,7 @@ type primaryReconciler[T client.Object] struct {
 	newObj  func() T
 	steps   sequence[T]
 	status  func(ctx context.Context, s *State[T])
+	gone    func(ctx context.Context, key types.NamespacedName)
 	deps    Deps
 	metrics *Metrics
 	// written remembers, per primary, the status this reconciler last wrote (see
@@ -57,6 +58,9 @@ func (r *primaryReconciler[T]) Reconcile(ctx context.Context, req reconcile.Requ
 	if err := r.deps.Client.Get(ctx, req.NamespacedName, obj); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.written.forget(req.NamespacedName)
+			if r.gone != nil {
+				r.gone(ctx, req.NamespacedName)
+			}
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, err

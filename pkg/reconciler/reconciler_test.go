@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -888,5 +889,28 @@ func TestClassify(t *testing.T) {
 	}
 	if s := reconciler.Terminal("R", "m %d", 2).Error(); !strings.Contains(s, "R: m 2") {
 		t.Error(s)
+	}
+}
+
+// TestGoneRunsOnlyForAMissingPrimary: the Gone hook is how a controller drops what
+// it keeps per primary; it must run when the primary is gone and never for one
+// that exists.
+func TestGoneRunsOnlyForAMissingPrimary(t *testing.T) {
+	c := fake.NewClientBuilder().WithScheme(newScheme()).WithObjects(widget("here", nil)).
+		WithStatusSubresource(&Widget{}).Build()
+	var gone []types.NamespacedName
+	r, err := reconciler.For("widget", func() *Widget { return &Widget{} }).
+		Gone(func(_ context.Context, key types.NamespacedName) { gone = append(gone, key) }).
+		BuildWith(reconciler.Deps{Client: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"here", "deleted"} {
+		if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: types.NamespacedName{Name: name}}); err != nil {
+			t.Fatalf("reconcile %s: %v", name, err)
+		}
+	}
+	if want := []types.NamespacedName{{Name: "deleted"}}; fmt.Sprint(gone) != fmt.Sprint(want) {
+		t.Errorf("Gone ran for %v, want %v", gone, want)
 	}
 }
