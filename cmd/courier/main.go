@@ -232,6 +232,9 @@ func run(c config) error {
 	}); err != nil {
 		return err
 	}
+	if err := registerBuildInfo(); err != nil {
+		return err
+	}
 	if c.memoryRelease > 0 {
 		if err := addMemoryReleaser(mgr, c.memoryRelease); err != nil {
 			return err
