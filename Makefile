@@ -17,6 +17,7 @@ KUSTOMIZE ?= $(LOCALBIN)/kustomize
 SETUP_ENVTEST ?= $(LOCALBIN)/setup-envtest
 GINKGO ?= $(LOCALBIN)/ginkgo
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
+PROMTOOL ?= $(LOCALBIN)/promtool
 
 # The control-plane binaries envtest needs: downloaded by setup-envtest where possible,
 # built from source through the Go module proxy otherwise (cached either way).
@@ -55,6 +56,10 @@ vet: ## Run go vet.
 test: vet ## Unit and envtest suites against a real (local) API server, plus go vet.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $(GO_TEST_FLAGS) ./... -coverprofile cover.out
 	@go tool cover -func cover.out | tail -1
+
+.PHONY: test-alerts
+test-alerts: $(PROMTOOL) ## The alerts' promtool rule tests and the dashboard's checks (part of make test).
+	go test ./test/monitoring -count=1 -v
 
 .PHONY: test-e2e
 test-e2e: ## End-to-end suite on a local cluster with OLM (E2E_CLUSTER=existing uses $$KUBECONFIG).
@@ -151,6 +156,8 @@ $(SETUP_ENVTEST): hack/tools/go.mod | $(LOCALBIN)
 	go -C hack/tools build -o $@ sigs.k8s.io/controller-runtime/tools/setup-envtest
 $(GINKGO): hack/tools/go.mod | $(LOCALBIN)
 	go -C hack/tools build -o $@ github.com/onsi/ginkgo/v2/ginkgo
+$(PROMTOOL): hack/tools/prometheus/go.mod | $(LOCALBIN)
+	go -C hack/tools/prometheus build -o $@ github.com/prometheus/prometheus/cmd/promtool
 $(GOLANGCI_LINT): hack/tools/lint/go.mod | $(LOCALBIN)
 	go -C hack/tools/lint build -o $@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -188,6 +189,28 @@ func TestHelmLintAndTemplate(t *testing.T) {
 	}
 	if len(manifest.Find(helmTemplate(t, root), "ServiceMonitor")) != 0 {
 		t.Error("a ServiceMonitor is rendered by default")
+	}
+	// The alerts and the dashboard, opt-in, are the ones config/ ships.
+	mon := helmTemplate(t, root, "--set", "prometheusRule.enabled=true", "--set", "grafanaDashboard.enabled=true")
+	alerts := mustKustomize(t, root, "config/prometheus")
+	if rules := manifest.Find(mon, "PrometheusRule"); len(rules) != 1 || len(manifest.Find(alerts, "PrometheusRule")) != 1 ||
+		!reflect.DeepEqual(rules[0].Object["spec"], manifest.Find(alerts, "PrometheusRule")[0].Object["spec"]) {
+		t.Errorf("prometheusRule.enabled=true does not render config/prometheus's alerts (%d PrometheusRules)", len(rules))
+	}
+	dashboard, err := os.ReadFile(filepath.Join(root, "config", "grafana", "courier-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shipped bool
+	for _, cm := range manifest.Find(mon, "ConfigMap") {
+		data, _, _ := unstructured.NestedString(cm.Object, "data", "courier-dashboard.json")
+		shipped = shipped || (data == strings.TrimSuffix(string(dashboard), "\n") && cm.GetLabels()["grafana_dashboard"] == "1")
+	}
+	if !shipped {
+		t.Error("grafanaDashboard.enabled=true renders no ConfigMap labelled grafana_dashboard=1 with config/grafana/courier-dashboard.json")
+	}
+	if def := helmTemplate(t, root); len(manifest.Find(def, "PrometheusRule")) != 0 || len(manifest.Find(def, "ConfigMap")) != len(manifest.Find(mon, "ConfigMap"))-1 {
+		t.Error("the alerts or the dashboard are rendered by default")
 	}
 	// Extra kinds reach the admission policy's parameter ConfigMap.
 	kinds := manifest.Find(helmTemplate(t, root, "--set", "propagationKinds.NetworkPolicy\\.networking\\.k8s\\.io=networkpolicies"), "ConfigMap")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -49,5 +50,14 @@ func RenderChart(root string) (map[string][]byte, error) {
 		}
 		sources[i] = objs
 	}
-	return chart.Render(sources[0], sources[1], sources[2])
+	files, err := chart.Render(sources[0], sources[1], sources[2])
+	if err != nil {
+		return nil, err
+	}
+	for src, dst := range chart.Copies {
+		if files[dst], err = os.ReadFile(filepath.Join(root, src)); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
 }

@@ -24,6 +24,14 @@ const AdmissionTemplate = "templates/admission.yaml"
 // (internal/authzpolicy).
 const AdmissionPrefix = "courier-"
 
+// Copies are config/ files the chart ships byte for byte, keyed by their source:
+// its templates read them with .Files.Get (the alerts' groups, the dashboard), so
+// the chart and kustomize install the same alerts and dashboard.
+var Copies = map[string]string{
+	"config/prometheus/alerts.yaml":         "files/alerts.yaml",
+	"config/grafana/courier-dashboard.json": "files/courier-dashboard.json",
+}
+
 // Placeholders survive YAML encoding and become template expressions afterwards.
 const (
 	fullname  = "__COURIER_FULLNAME__"
