@@ -76,7 +76,7 @@ test-soak: ## Reliability soak: 25 crash cycles on 250-namespace fan-outs, 20 re
 BENCH_SCALE ?= full
 .PHONY: bench
 bench: | $(LOCALBIN) ## Benchmark Courier against the raw-client limit (BENCH_SCALE=small for a quick run; docs/performance.md).
-	BENCH_SCALE=$(BENCH_SCALE) KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -timeout 45m -count=1 -v -run '^TestBench$$' ./test/bench -args -report=$(LOCALBIN)/bench-report.json
+	BENCH_SCALE=$(BENCH_SCALE) KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -timeout 45m -count=1 -v -run '^TestBench$$' ./test/bench -args -report=$(LOCALBIN)/bench-report.json -plots=$(CURDIR)/docs/plots
 
 .PHONY: vulncheck
 vulncheck: ## govulncheck (pinned in hack/tools/vuln); needs the Go vulnerability DB (GOVULNDB=file:///... for a mirror).

@@ -52,6 +52,13 @@ func TestBench(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	if cfg.PlotDir != "" {
+		files, err := WritePlots([]byte(js), cfg.PlotDir)
+		if err != nil {
+			t.Error(err)
+		}
+		t.Logf("plots: %v", files)
+	}
 	for _, f := range r.Failed() {
 		t.Errorf("budget missed: %s", f)
 	}

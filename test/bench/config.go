@@ -55,6 +55,8 @@ type Config struct {
 	CheckTimes bool
 	// OutFile, when set, receives the JSON report.
 	OutFile string
+	// PlotDir, when set, receives the SVG plots of the report (plots.go).
+	PlotDir string
 	// WorkDir, when set, keeps kubeconfigs and courier logs there instead of in a
 	// temporary directory removed at the end.
 	WorkDir string
@@ -129,6 +131,7 @@ var (
 	flagRollout     = flag.Int("rollout-deployments", 0, "Deployments sharing one ConfigMap in scenario 6 (default 500)")
 	flagParallelism = flag.Int("parallelism", 0, "baseline client parallelism (default 16, Courier's --child-parallelism)")
 	flagOut         = flag.String("report", "", "write the JSON report to this file as well (and the markdown next to it)")
+	flagPlots       = flag.String("plots", "", "write the SVG plots of the report into this directory")
 	flagWorkDir     = flag.String("workdir", "", "keep kubeconfigs and courier logs in this directory")
 	flagScenarios   = flag.String("scenarios", "propagation,rollout,memory,churn,scale", "scenario groups to run")
 	flagProfileDir  = flag.String("profile-dir", "", "write heap profiles of scenario 8's manager here")
@@ -167,6 +170,7 @@ func LoadConfig() (Config, error) {
 		c.CheckTimes = false
 	}
 	c.OutFile, c.WorkDir, c.CourierBinary, c.ProfileDir = *flagOut, *flagWorkDir, *flagBinary, *flagProfileDir
+	c.PlotDir = *flagPlots
 	c.Groups = strings.Split(*flagScenarios, ",")
 	if c.ChurnSources%c.ChurnPropagations != 0 {
 		return c, fmt.Errorf("churn sources (%d) must be a multiple of the propagations (%d)", c.ChurnSources, c.ChurnPropagations)

@@ -30,7 +30,7 @@ func Run(ctx context.Context, cfg Config, dir string, logf func(format string, a
 	}{
 		{"propagation", x.propagation},
 		{"rollout", x.rollouts},
-		{"memory", x.memory},
+		{"memory", x.memGroup},
 		{"churn", x.churn},
 		{"scale", x.scale},
 	}

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -39,37 +38,32 @@ type memoryResult struct {
 	RolloutBaseline     string             `json:"rollout_baseline,omitempty"`
 }
 
+// memGroup runs scenarios 4b and 4 on one control plane: 4b creates the unrelated
+// objects in steps while a Courier runs, then 4 starts another Courier on them.
+func (x *run) memGroup(ctx context.Context, cp *controlPlane, runner courierRunner) error {
+	res := &memoryResult{UnrelatedSecrets: x.cfg.MemorySecrets, UnrelatedConfigMaps: x.cfg.MemoryConfigMaps,
+		Namespaces: x.cfg.MemoryNamespaces, Propagations: x.cfg.MemoryPropagations, Copies: x.cfg.MemoryNamespaces,
+		Deployments: x.cfg.MemoryDeployments}
+	x.r.Scenarios["memory"] = res
+	setup := time.Now()
+	if err := x.unrelatedGrowth(ctx, cp, runner); err != nil {
+		return err
+	}
+	res.SetupS = time.Since(setup).Seconds()
+	return x.memory(ctx, cp, runner, res)
+}
+
+// memNamespace is the name of scenario 4's namespace i.
+func memNamespace(i int) string { return fmt.Sprintf("mem-%04d", i) }
+
 // memory runs scenario 4: Courier's memory when the cluster holds many Secrets
 // and ConfigMaps it neither manages nor consumes.
-func (x *run) memory(ctx context.Context, cp *controlPlane, runner courierRunner) error {
+func (x *run) memory(ctx context.Context, cp *controlPlane, runner courierRunner, res *memoryResult) error {
 	cfg, r := x.cfg, x.r
 	nns, props := cfg.MemoryNamespaces, cfg.MemoryPropagations
-	res := &memoryResult{UnrelatedSecrets: cfg.MemorySecrets, UnrelatedConfigMaps: cfg.MemoryConfigMaps, Namespaces: nns,
-		Propagations: props, Copies: nns, Deployments: cfg.MemoryDeployments}
-	r.Scenarios["memory"] = res
-	nsName := func(i int) string { return fmt.Sprintf("mem-%04d", i) }
-	data := payload(cfg.SecretBytes, 7)
-	cmData := map[string]string{"key": strings.Repeat("c", cfg.SecretBytes)}
-
-	x.logf("memory: %d Secrets and %d ConfigMaps of %d bytes over %d namespaces", cfg.MemorySecrets, cfg.MemoryConfigMaps,
-		cfg.SecretBytes, nns)
+	nsName := memNamespace
+	// The unrelated objects exist: scenario 4b made them (memGroup).
 	setup := time.Now()
-	if err := createAll(ctx, cp.c, nns, 32, func(i int) client.Object {
-		return namespace(nsName(i), map[string]string{memGroupLabel: fmt.Sprintf("g%d", i%props)})
-	}); err != nil {
-		return err
-	}
-	// Object i lives in namespace i%nns, so every namespace holds unrelated-0000...
-	if err := createAll(ctx, cp.c, cfg.MemorySecrets, 32, func(i int) client.Object {
-		return secret(nsName(i%nns), fmt.Sprintf("unrelated-%05d", i), "unrelated", data)
-	}); err != nil {
-		return err
-	}
-	if err := createAll(ctx, cp.c, cfg.MemoryConfigMaps, 32, func(i int) client.Object {
-		return configMap(nsName(i%nns), fmt.Sprintf("unrelated-%05d", i), "unrelated", cmData)
-	}); err != nil {
-		return err
-	}
 	// Managed: one source Secret per propagation, each propagated to the namespaces
 	// of its group (nns/props each), and opted-in Deployments consuming one of the
 	// unrelated ConfigMaps and Secrets of their namespace.
@@ -97,7 +91,7 @@ func (x *run) memory(ctx context.Context, cp *controlPlane, runner courierRunner
 	}); err != nil {
 		return err
 	}
-	res.SetupS = time.Since(setup).Seconds()
+	res.SetupS += time.Since(setup).Seconds()
 	x.logf("memory: setup took %s", time.Since(setup).Round(time.Second))
 
 	ww, err := cp.beginWrites(ctx)

@@ -148,6 +148,9 @@ type latency struct {
 	TotalS float64 `json:"total_s"`
 	P50S   float64 `json:"p50_s"`
 	P99S   float64 `json:"p99_s"`
+	// CurveS[k] is when (k+1)% of the arrivals had happened: the curve the plots
+	// draw (objects over time), a hundred points whatever the count.
+	CurveS []float64 `json:"curve_s,omitempty"`
 }
 
 func summarize(d []time.Duration) latency {
@@ -164,7 +167,11 @@ func summarize(d []time.Duration) latency {
 		}
 		return d[i].Seconds()
 	}
-	return latency{Count: len(d), FirstS: d[0].Seconds(), TotalS: d[len(d)-1].Seconds(), P50S: pct(0.50), P99S: pct(0.99)}
+	curve := make([]float64, 100)
+	for k := range curve {
+		curve[k] = pct(float64(k+1) / 100)
+	}
+	return latency{Count: len(d), FirstS: d[0].Seconds(), TotalS: d[len(d)-1].Seconds(), P50S: pct(0.50), P99S: pct(0.99), CurveS: curve}
 }
 
 // watchFrom makes a watch start right after resourceVersion rv.
