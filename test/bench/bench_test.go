@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +57,15 @@ func TestBench(t *testing.T) {
 		files, err := WritePlots([]byte(js), cfg.PlotDir)
 		if err != nil {
 			t.Error(err)
+		}
+		want := 0
+		for g, n := range map[string]int{"propagation": 2, "rollout": 1, "memory": 1} {
+			if slices.Contains(cfg.Groups, g) {
+				want += n
+			}
+		}
+		if len(files) != want {
+			t.Errorf("plots: wrote %v, want %d for the groups %v", files, want, cfg.Groups)
 		}
 		t.Logf("plots: %v", files)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/courier-operator/courier/test/managerproc"
 )
 
 // scaleResult is the JSON detail of one wave of scenario 9.
@@ -40,6 +42,12 @@ type scaleResult struct {
 	RestartWrites            map[string]float64 `json:"restart_writes"`
 	RestartReads             map[string]float64 `json:"restart_reads"`
 	DeleteS                  float64            `json:"delete_s"`
+	// FanoutCPUS is the CPU time Courier used from the fan-out's start until it was
+	// idle and settled; RestartCPUS the restarted process's, from its start until
+	// idle and settled (process_cpu_seconds_total), for the sizing of
+	// docs/operations.md.
+	FanoutCPUS  float64 `json:"fanout_cpu_s"`
+	RestartCPUS float64 `json:"restart_cpu_s"`
 }
 
 // scale runs scenario 9: memory and writes with many managed copies, for each
@@ -94,6 +102,10 @@ func (x *run) scaleWave(ctx context.Context, cp *controlPlane, runner courierRun
 	if err != nil {
 		return nil, err
 	}
+	cpu0, err := cpuSeconds(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	sampler := sampleMemory(ctx, p, 250*time.Millisecond)
 	took, err := w.fanOut(ctx, cp.c)
 	if err != nil {
@@ -105,6 +117,10 @@ func (x *run) scaleWave(ctx context.Context, cp *controlPlane, runner courierRun
 		return nil, err
 	}
 	res.FanoutPeakHeap = sampler.stop()
+	if res.FanoutCPUS, err = cpuSeconds(ctx, p); err != nil {
+		return nil, err
+	}
+	res.FanoutCPUS -= cpu0
 	if res.FanoutTerminatedWatchers, err = cp.terminatedWatchers(ctx); err != nil {
 		return nil, err
 	}
@@ -142,6 +158,9 @@ func (x *run) scaleWave(ctx context.Context, cp *controlPlane, runner courierRun
 		return res, err
 	}
 	res.RestartPeakHeap = sampler.stop()
+	if res.RestartCPUS, err = cpuSeconds(ctx, p); err != nil {
+		return res, err
+	}
 	if writes, reads, err = done(); err != nil {
 		return res, err
 	}
@@ -186,6 +205,10 @@ func (x *run) scaleRows(res *scaleResult, w wave, restartWrites writeCounts) {
 	r.row(name, fmt.Sprintf("fan-out (%.1f s): peak RSS / steady", res.FanoutS), peakAndSteady(res.With, res.FanoutPeakHeap), "", "")
 	r.row(name, "fan-out: heap per copy / writes per copy", fmt.Sprintf("%.2f KiB / %.2f", res.HeapPerCopy/1024, res.WritesPerCopy), "", "")
 	r.row(name, "fan-out: Courier's reads; Secret watches the API server closed as too slow", fmt.Sprintf("%v; %g", res.FanoutReads, res.FanoutTerminatedWatchers), "", "")
+	r.row(name, "fan-out: Courier's CPU until idle and settled / per 1,000 copies",
+		fmt.Sprintf("%.1f s / %.2f s", res.FanoutCPUS, res.FanoutCPUS*1000/float64(w.copies())), "", "")
+	r.row(name, "restart: Courier's CPU from start until idle and settled / per 1,000 copies",
+		fmt.Sprintf("%.1f s / %.2f s", res.RestartCPUS, res.RestartCPUS*1000/float64(w.copies())), "", "")
 	r.row(name, fmt.Sprintf("restart on the copies (idle after %.1f s): peak RSS / steady", res.RestartS), peakAndSteady(res.Restarted, res.RestartPeakHeap), "", "")
 	r.row(name, "restart: heap per copy / writes", fmt.Sprintf("%.2f KiB / %s", res.RestartHeapPerCopy/1024, restartWrites), "", "")
 	r.row(name, "restart: Courier's reads", fmt.Sprint(res.RestartReads), "", "")
@@ -200,4 +223,16 @@ func (x *run) scaleRows(res *scaleResult, w wave, restartWrites writeCounts) {
 
 func peakAndSteady(m memSnapshot, peakHeap float64) string {
 	return fmt.Sprintf("%s / %s (heap in use, sampled peak / steady: %s / %s)", mib(float64(m.PeakRSS)), mib(float64(m.RSS)), mib(peakHeap), mib(m.HeapInuse))
+}
+
+// cpuSeconds is the CPU time (user + system) p has used since it started.
+func cpuSeconds(ctx context.Context, p *managerproc.Process) (float64, error) {
+	m, err := p.Scrape(ctx, "process_cpu_seconds_total")
+	if err != nil {
+		return 0, err
+	}
+	if len(m) == 0 {
+		return 0, fmt.Errorf("courier exports no process_cpu_seconds_total")
+	}
+	return m.Sum("process_cpu_seconds_total", nil), nil
 }
