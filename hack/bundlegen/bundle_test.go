@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -554,5 +555,44 @@ func TestSchemaPathsListsEveryField(t *testing.T) {
 	want := []string{"status.a", "status.a[0].b", "status.c", "status.c.d", "status.conditions"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// TestCSVImagesAndPlatforms: spec.relatedImages lists every image the CSV's
+// deployments run (what a disconnected mirror must copy), and the
+// operatorframework.io/os.* and arch.* labels say exactly the platforms
+// .goreleaser.yaml builds the manager image for.
+func TestCSVImagesAndPlatforms(t *testing.T) {
+	csv := loadBundle(t).CSV
+	related := map[string]bool{}
+	for _, ri := range csv.Spec.RelatedImages {
+		related[ri.Image] = true
+	}
+	var images int
+	for _, d := range csv.Spec.InstallStrategy.StrategySpec.DeploymentSpecs {
+		for _, c := range append(d.Spec.Template.Spec.InitContainers, d.Spec.Template.Spec.Containers...) {
+			images++
+			if !related[c.Image] {
+				t.Errorf("container %s runs %s, which spec.relatedImages does not list", c.Name, c.Image)
+			}
+		}
+	}
+	if images == 0 || len(csv.Spec.RelatedImages) == 0 {
+		t.Fatalf("no images: %d containers, relatedImages %v", images, csv.Spec.RelatedImages)
+	}
+	_, o := releaseOptions(t)
+	want := map[string]string{}
+	for _, p := range o.Platforms {
+		osName, arch, _ := strings.Cut(p, "/")
+		want["operatorframework.io/os."+osName], want["operatorframework.io/arch."+arch] = "supported", "supported"
+	}
+	got := map[string]string{}
+	for k, v := range csv.Labels {
+		if strings.HasPrefix(k, "operatorframework.io/os.") || strings.HasPrefix(k, "operatorframework.io/arch.") {
+			got[k] = v
+		}
+	}
+	if len(want) < 2 || !reflect.DeepEqual(got, want) {
+		t.Errorf("platform labels %v, want %v (from %s: %v)", got, want, GoreleaserFile, o.Platforms)
 	}
 }

@@ -138,7 +138,35 @@ func ReleaseOptions(root string) (bundle.Options, error) {
 		return o, fmt.Errorf("%s: %w", ReleaseFile, err)
 	}
 	o.Version, o.Replaces, o.SkipRange, o.Channels, o.DefaultChannel = r.Version, r.Replaces, r.SkipRange, r.Channels, r.DefaultChannel
-	return o, nil
+	o.Platforms, err = imagePlatforms(root)
+	return o, err
+}
+
+// GoreleaserFile builds and publishes the release images, relative to the
+// repository root.
+const GoreleaserFile = ".goreleaser.yaml"
+
+// imagePlatforms reads the platforms goreleaser builds the manager image for.
+func imagePlatforms(root string) ([]string, error) {
+	data, err := os.ReadFile(filepath.Join(root, GoreleaserFile))
+	if err != nil {
+		return nil, err
+	}
+	var g struct {
+		Dockers []struct {
+			ID        string   `json:"id"`
+			Platforms []string `json:"platforms"`
+		} `json:"dockers_v2"`
+	}
+	if err := yaml.Unmarshal(data, &g); err != nil {
+		return nil, fmt.Errorf("%s: %w", GoreleaserFile, err)
+	}
+	for _, d := range g.Dockers {
+		if d.ID == "courier" {
+			return d.Platforms, nil
+		}
+	}
+	return nil, fmt.Errorf("%s builds no image with id courier (dockers_v2)", GoreleaserFile)
 }
 
 // WriteTree replaces dir with exactly files (paths relative to dir).

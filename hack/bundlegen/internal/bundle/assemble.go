@@ -72,6 +72,9 @@ func Assemble(in Inputs, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := images(csv, o.Platforms); err != nil {
+		return nil, err
+	}
 	if err := admissionPolicy(in.Objects, csv, bound); err != nil {
 		return nil, err
 	}
@@ -224,6 +227,37 @@ func installStrategy(objs []*unstructured.Unstructured, csv *v1alpha1.ClusterSer
 		}
 	}
 	return consumed, nil
+}
+
+// images lists the images the CSV's deployments run in spec.relatedImages (what a
+// disconnected mirror copies) and labels the CSV with the platforms those images
+// are built for.
+func images(csv *v1alpha1.ClusterServiceVersion, platforms []string) error {
+	if len(platforms) == 0 {
+		return fmt.Errorf("no platforms: the manager image's os/arch pairs are needed for the CSV's labels")
+	}
+	csv.Spec.RelatedImages = nil
+	seen := map[string]bool{}
+	for _, d := range csv.Spec.InstallStrategy.StrategySpec.DeploymentSpecs {
+		for _, c := range append(d.Spec.Template.Spec.InitContainers, d.Spec.Template.Spec.Containers...) {
+			if !seen[c.Image] {
+				seen[c.Image] = true
+				csv.Spec.RelatedImages = append(csv.Spec.RelatedImages, v1alpha1.RelatedImage{Name: c.Name, Image: c.Image})
+			}
+		}
+	}
+	if csv.Labels == nil {
+		csv.Labels = map[string]string{}
+	}
+	for _, p := range platforms {
+		osName, arch, ok := strings.Cut(p, "/")
+		if !ok || osName == "" || arch == "" {
+			return fmt.Errorf("platform %q is not os/arch", p)
+		}
+		csv.Labels["operatorframework.io/os."+osName] = "supported"
+		csv.Labels["operatorframework.io/arch."+arch] = "supported"
+	}
+	return nil
 }
 
 // InstallPolicyFlag makes the manager install the admission policy at start.

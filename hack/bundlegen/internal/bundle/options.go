@@ -17,6 +17,10 @@ type Options struct {
 	DefaultChannel string
 	// ProjectLayout is the Operator SDK project layout recorded in the metadata.
 	ProjectLayout string
+	// Platforms are the os/arch pairs the manager image is built for (from
+	// .goreleaser.yaml), e.g. linux/amd64: the CSV's operatorframework.io/os.* and
+	// arch.* labels, which OperatorHub filters by, say exactly these.
+	Platforms []string
 }
 
 // CSVName is the CSV's metadata.name: <package>.v<version>.
