@@ -174,7 +174,7 @@ envtest: ## Print the directory of the envtest binaries (downloading or building
 BUNDLE_IMG ?= $(IMAGE_TAG_BASE)-operator-bundle:v$(VERSION)
 CATALOG_IMG ?= $(IMAGE_TAG_BASE)-operator-catalog:v$(VERSION)
 SCORECARD_IMG ?= $(IMAGE_TAG_BASE)-scorecard-tests:v$(VERSION)
-OPERATOR_SDK_VERSION ?= v1.41.1
+OPERATOR_SDK_VERSION ?= v1.42.3
 OPERATOR_SDK ?= $(LOCALBIN)/operator-sdk
 HELM ?= $(LOCALBIN)/helm
 GORELEASER ?= $(LOCALBIN)/goreleaser

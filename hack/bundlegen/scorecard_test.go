@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/operator-framework/api/pkg/apis/scorecard/v1alpha3"
@@ -24,11 +25,17 @@ func TestScorecardConfig(t *testing.T) {
 	if cfg.APIVersion != "scorecard.operatorframework.io/v1alpha3" || cfg.Kind != "Configuration" || len(cfg.Stages) == 0 {
 		t.Fatalf("not a scorecard v1alpha3 Configuration: %s %s, %d stages", cfg.APIVersion, cfg.Kind, len(cfg.Stages))
 	}
+	sdk := operatorSDKVersion(t)
 	var tests []string
 	for _, st := range cfg.Stages {
 		for _, tc := range st.Tests {
 			if tc.Image == "" || len(tc.Entrypoint) == 0 {
 				t.Errorf("test %v has no image or entrypoint", tc.Labels)
+			}
+			// The standard suites run the image of the Operator SDK release the
+			// Makefile pins (OPERATOR_SDK_VERSION), never an older one.
+			if repo, tag, _ := strings.Cut(tc.Image, ":"); repo == "quay.io/operator-framework/scorecard-test" && tag != sdk {
+				t.Errorf("test %v runs %s, want the tag %s of OPERATOR_SDK_VERSION", tc.Labels, tc.Image, sdk)
 			}
 			tests = append(tests, tc.Labels["suite"]+"/"+tc.Labels["test"])
 		}
@@ -43,4 +50,20 @@ func TestScorecardConfig(t *testing.T) {
 			t.Errorf("scorecard config lacks %s (has %v)", want, tests)
 		}
 	}
+}
+
+// operatorSDKVersion reads OPERATOR_SDK_VERSION from the Makefile.
+func operatorSDKVersion(t *testing.T) string {
+	t.Helper()
+	mk, err := os.ReadFile(filepath.Join(repoRoot(t), "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(mk), "\n") {
+		if v, ok := strings.CutPrefix(line, "OPERATOR_SDK_VERSION ?= "); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatal("the Makefile sets no OPERATOR_SDK_VERSION")
+	return ""
 }
