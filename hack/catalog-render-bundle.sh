@@ -22,10 +22,18 @@ version="${name#courier-operator.v}"
 out="catalog/courier-operator/bundles/$name.yaml"
 mkdir -p "$(dirname "$out")"
 # opm renders a bundle directory with an empty image; published catalogs point at
-# the bundle image (the embedded olm.bundle.object properties stay).
+# the bundle image. Rendering that entry again with the migration replaces the
+# embedded manifests (olm.bundle.object, which newer catalogs reject) with the one
+# olm.csv.metadata property the console needs: OLM unpacks the bundle image itself.
+# (opm migrates catalogs, not bundle directories, hence two renders. The end-to-end
+# suite serves its own catalog with embedded objects: its kwok nodes cannot run
+# unpack Jobs.)
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
 "$OPM" render bundle -o yaml \
-  | sed "0,/^image: \"\"\$/s||image: $BUNDLE_IMG_BASE:v$version|" > "$out.tmp"
-grep -q "^image: $BUNDLE_IMG_BASE:v$version\$" "$out.tmp" || { echo "opm render output has no top-level image line" >&2; exit 1; }
+  | sed "0,/^image: \"\"\$/s||image: $BUNDLE_IMG_BASE:v$version|" > "$tmp/entry.yaml"
+grep -q "^image: $BUNDLE_IMG_BASE:v$version\$" "$tmp/entry.yaml" || { echo "opm render output has no top-level image line" >&2; exit 1; }
+"$OPM" render "$tmp" -o yaml --migrate-level=bundle-object-to-csv-metadata > "$out.tmp"
 mv "$out.tmp" "$out"
 "$OPM" validate catalog
 echo "rendered $name into $out; catalog valid" >&2

@@ -312,7 +312,22 @@ func TestBundleValidators(t *testing.T) {
 			t.Errorf("CSV annotation %s is empty", key)
 		}
 	}
+	// The tile on OperatorHub shows the short description under the name and cuts
+	// what does not fit; one sentence of at most 120 characters is shown whole.
+	if d := b.CSV.Annotations["description"]; len(d) > maxTileDescription || strings.Count(strings.TrimSuffix(d, "."), ". ") > 0 {
+		t.Errorf("CSV description is %d characters or more than one sentence, want one sentence of at most %d: %q", len(d), maxTileDescription, d)
+	}
+	// The capability level claims what the project shows: Seamless Upgrades (level 2)
+	// is the end-to-end suite's upgrade by subscription (spec 5); the levels above it
+	// (backup, metrics-driven insights, auto-tuning) are not shown.
+	if c := b.CSV.Annotations["capabilities"]; c != "Seamless Upgrades" {
+		t.Errorf("CSV capabilities %q, want Seamless Upgrades (what the end-to-end suite shows)", c)
+	}
 }
+
+// maxTileDescription is the length of a CSV short description the OperatorHub tile
+// shows without cutting it.
+const maxTileDescription = 120
 
 // knownFalsePositive recognises exactly one validator warning that is wrong: the
 // v1.25 removed-APIs check flags any RBAC rule for events.k8s.io/events and

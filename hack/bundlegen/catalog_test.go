@@ -66,8 +66,9 @@ func TestCatalogGraph(t *testing.T) {
 }
 
 // TestCatalogHasCurrentBundle wants the catalog's entry for the current version to
-// be exactly what opm renders from bundle/ (run make catalog-render when not), and
-// `opm validate` to accept the catalog.
+// be exactly what opm renders from bundle/ with the olm.csv.metadata migration (run
+// make catalog-render when not): no embedded olm.bundle.object, which newer catalogs
+// reject, and one olm.csv.metadata; and `opm validate` to accept the catalog.
 func TestCatalogHasCurrentBundle(t *testing.T) {
 	root, o := releaseOptions(t)
 	opm, err := tools.Path(root, "opm")
@@ -78,13 +79,28 @@ func TestCatalogHasCurrentBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := strings.Replace(string(rendered), "\nimage: \"\"\n", "\nimage: "+bundleImageBase+":v"+o.Version+"\n", 1)
+	entry := t.TempDir()
+	if err := os.WriteFile(filepath.Join(entry, "entry.yaml"),
+		[]byte(strings.Replace(string(rendered), "\nimage: \"\"\n", "\nimage: "+bundleImageBase+":v"+o.Version+"\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	migrated, err := tools.Run(root, opm, "render", entry, "-o", "yaml", "--migrate-level=bundle-object-to-csv-metadata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := string(migrated)
 	got, err := os.ReadFile(filepath.Join(root, "catalog", "courier-operator", "bundles", o.CSVName()+".yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, []byte(want)) {
 		t.Errorf("catalog entry of %s differs from opm render bundle/ (run make catalog-render)", o.CSVName())
+	}
+	if n := bytes.Count(got, []byte("type: olm.bundle.object")); n != 0 {
+		t.Errorf("catalog entry of %s embeds %d olm.bundle.object properties, want olm.csv.metadata only", o.CSVName(), n)
+	}
+	if n := bytes.Count(got, []byte("type: olm.csv.metadata")); n != 1 {
+		t.Errorf("catalog entry of %s has %d olm.csv.metadata properties, want 1", o.CSVName(), n)
 	}
 	if out, err := tools.Run(root, opm, "validate", "catalog"); err != nil {
 		t.Errorf("opm validate catalog: %v %s", err, out)
