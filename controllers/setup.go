@@ -13,6 +13,7 @@ import (
 
 	"github.com/courier-operator/courier/controllers/propagation"
 	"github.com/courier-operator/courier/controllers/rollout"
+	"github.com/courier-operator/courier/internal/nsscope"
 	"github.com/courier-operator/courier/internal/schedule"
 	"github.com/courier-operator/courier/pkg/metastream"
 	"github.com/courier-operator/courier/pkg/reconciler"
@@ -23,6 +24,10 @@ import (
 type Options struct {
 	// ExcludedNamespaces are never targeted by any propagation (glob patterns).
 	ExcludedNamespaces []string
+	// Scope is the namespaces a namespaced install is limited to (zero: every
+	// namespace). The manager's cache is limited to them by cmd/courier; the
+	// controllers keep their watches, targets and writes inside them.
+	Scope nsscope.Scope
 	// MaxConcurrentReconciles bounds how many primaries of one kind reconcile at once.
 	MaxConcurrentReconciles int
 	// ChildParallelism bounds the concurrent writes one reconcile makes for its children.
@@ -61,14 +66,14 @@ type shared struct {
 var features = []feature{
 	{name: "propagation", setup: func(mgr ctrl.Manager, o Options, sh shared) error {
 		return propagation.SetupWithManager(mgr, propagation.Options{
-			ExcludedNamespaces: o.ExcludedNamespaces, MaxConcurrentReconciles: o.MaxConcurrentReconciles, ChildParallelism: o.ChildParallelism,
+			ExcludedNamespaces: o.ExcludedNamespaces, Scope: o.Scope, MaxConcurrentReconciles: o.MaxConcurrentReconciles, ChildParallelism: o.ChildParallelism,
 			Streams: sh.streams, Metrics: Metrics,
 		})
 	}, cache: propagation.CacheByObject},
 	{name: "rollout", setup: func(mgr ctrl.Manager, o Options, sh shared) error {
 		return rollout.SetupWithManager(mgr, rollout.Options{Window: o.RolloutWindow, MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 			Windows: o.RolloutWindows, MinInterval: o.RolloutMinInterval, MaxConcurrentRollouts: o.MaxConcurrentRollouts,
-			CustomKinds: o.RolloutKinds, Streams: sh.streams, Metrics: Metrics})
+			CustomKinds: o.RolloutKinds, Scope: o.Scope, Streams: sh.streams, Metrics: Metrics})
 	}, cache: rollout.CacheByObject},
 }
 
@@ -80,7 +85,7 @@ func init() { metrics.Registry.MustRegister(Metrics.Collectors()...) }
 
 // Setup registers every controller with the manager.
 func Setup(mgr ctrl.Manager, opts Options) error {
-	streams, err := metastream.NewForManager(mgr)
+	streams, err := metastream.NewForManager(mgr, opts.Scope.Names()...)
 	if err != nil {
 		return err
 	}

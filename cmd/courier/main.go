@@ -30,6 +30,7 @@ import (
 	"github.com/courier-operator/courier/internal/authzpolicy"
 	"github.com/courier-operator/courier/internal/memrelease"
 	"github.com/courier-operator/courier/internal/metricsauth"
+	"github.com/courier-operator/courier/internal/nsscope"
 	"github.com/courier-operator/courier/internal/schedule"
 	courierscheme "github.com/courier-operator/courier/internal/scheme"
 	"github.com/courier-operator/courier/internal/version"
@@ -64,6 +65,7 @@ type config struct {
 	namespace            string
 	memoryRelease        time.Duration
 	memoryLimit          string
+	watchNamespaces      string
 }
 
 func main() {
@@ -93,6 +95,9 @@ func main() {
 	flag.IntVar(&c.burst, "kube-api-burst", 0, "Client-side burst (only with a positive --kube-api-qps).")
 	flag.StringVar(&c.excludedNamespaces, "excluded-namespaces", "kube-system,kube-public,kube-node-lease",
 		"Comma-separated glob patterns of namespaces no propagation ever targets.")
+	flag.StringVar(&c.watchNamespaces, "watch-namespaces", "",
+		"Comma-separated namespaces a namespaced install is limited to: Courier caches, watches, targets and rolls out "+
+			"only inside them, and needs RBAC only there (the chart's watchNamespaces). Empty: every namespace.")
 	flag.IntVar(&c.maxConcurrent, "max-concurrent-reconciles", 4, "Reconciles of one kind that run at once.")
 	flag.IntVar(&c.childParallelism, "child-parallelism", 16, "Concurrent writes one reconcile makes for its copies.")
 	flag.DurationVar(&c.rolloutWindow, "rollout-coalesce-window", 5*time.Second,
@@ -165,6 +170,7 @@ func run(c config) error {
 	restCfg.Burst = c.burst
 	restCfg.UserAgent = "courier/" + version.Version
 
+	scope := nsscope.New(splitList(c.watchNamespaces)...)
 	byObject, err := controllers.CacheByObject()
 	if err != nil {
 		return err
@@ -205,6 +211,9 @@ func run(c config) error {
 			// and the controllers select what they cache per type (see CacheByObject).
 			DefaultTransform: cache.TransformStripManagedFields(),
 			ByObject:         byObject,
+			// A namespaced install caches namespaced kinds only inside its scope
+			// (cluster-scoped ones, Namespaces and ClusterPropagations, whole).
+			DefaultNamespaces: scope.CacheNamespaces(),
 		},
 	})
 	if err != nil {
@@ -222,6 +231,7 @@ func run(c config) error {
 	}
 	if err := controllers.Setup(mgr, controllers.Options{
 		ExcludedNamespaces:      splitList(c.excludedNamespaces),
+		Scope:                   scope,
 		MaxConcurrentReconciles: c.maxConcurrent,
 		ChildParallelism:        c.childParallelism,
 		RolloutWindow:           c.rolloutWindow,
@@ -249,7 +259,7 @@ func run(c config) error {
 		return fmt.Errorf("adding readiness check: %w", err)
 	}
 
-	log.Info("starting courier", "version", version.Version, "leaderElection", c.leaderElect,
+	log.Info("starting courier", "version", version.Version, "namespaces", scope.String(), "leaderElection", c.leaderElect,
 		"metrics", c.metricsAddr, "secureMetrics", c.secureMetrics)
 	// SetupSignalHandler cancels on SIGTERM/SIGINT; the manager then stops its
 	// controllers, waits for running reconciles and releases the lease.

@@ -45,8 +45,9 @@ func newCopySets[T reconciler.Object](e *engine, v variant[T]) *copySets[T] {
 			}
 			return p.others, nil
 		},
-		Labels:    c.labels,
-		Namespace: c.namespace,
+		Labels:     c.labels,
+		Namespace:  c.namespace,
+		Namespaces: e.opts.Scope.Names(), // a namespaced install may list only there
 		Desired: func(_ context.Context, s *reconciler.State[T]) ([]*unstructured.Unstructured, error) {
 			p, err := c.current(s)
 			if err != nil {
@@ -80,6 +81,7 @@ func typedSet[T reconciler.Object, C client.Object](c *copySets[T], gvk schema.G
 		NewList:    k.NewList,
 		Labels:     c.labels,
 		Namespace:  c.namespace,
+		Namespaces: c.e.opts.Scope.Names(), // a namespaced install may list only there
 		Desired: func(_ context.Context, s *reconciler.State[T]) ([]C, error) {
 			p, err := c.current(s)
 			if err != nil {

@@ -3,6 +3,7 @@ package propagation
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -12,6 +13,8 @@ import (
 	"github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/internal/consent"
 	"github.com/courier-operator/courier/internal/copies"
+	"github.com/courier-operator/courier/internal/firstn"
+	"github.com/courier-operator/courier/internal/nsscope"
 )
 
 // targeting returns the namespaces one source is copied into. Implementations
@@ -19,8 +22,10 @@ import (
 type targeting func(ctx context.Context, src *unstructured.Unstructured) ([]string, error)
 
 // clusterTargeting targets every namespace the ClusterPropagation's targets select,
-// except the source's own namespace. Namespaces come from the manager's cache.
-func clusterTargeting(c client.Reader, p *v1alpha1.ClusterPropagation, global []string,
+// except the source's own namespace and namespaces outside scope (recorded as a
+// fact: the propagation asks for more than this install may do). Namespaces come
+// from the manager's cache.
+func clusterTargeting(c client.Reader, p *v1alpha1.ClusterPropagation, global []string, scope nsscope.Scope,
 	notReady func(reason, format string, args ...any)) targeting {
 	var names []string
 	var loaded bool
@@ -36,10 +41,20 @@ func clusterTargeting(c client.Reader, p *v1alpha1.ClusterPropagation, global []
 			if err := c.List(ctx, &nsList); err != nil {
 				return nil, fmt.Errorf("listing namespaces: %w", err)
 			}
+			var outside []string
 			for i := range nsList.Items {
-				if m.matches(&nsList.Items[i]) {
-					names = append(names, nsList.Items[i].Name)
+				switch name := nsList.Items[i].Name; {
+				case !m.matches(&nsList.Items[i]):
+				case !scope.Contains(name):
+					outside = append(outside, name)
+				default:
+					names = append(names, name)
 				}
+			}
+			if len(outside) > 0 {
+				slices.Sort(outside)
+				notReady(ReasonOutsideScope, "%d target namespaces are outside the namespaces this Courier is installed for (%s) and get no copy: %s",
+					len(outside), scope, firstn.Join(outside, 5, ", "))
 			}
 			loaded = true
 		}

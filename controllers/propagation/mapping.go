@@ -13,6 +13,7 @@ import (
 
 	"github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/internal/copies"
+	"github.com/courier-operator/courier/internal/nsscope"
 	"github.com/courier-operator/courier/pkg/reconciler"
 )
 
@@ -48,6 +49,9 @@ func refersTo(refs []v1alpha1.SourceReference, gvk schema.GroupVersionKind, obj 
 type mapper struct {
 	c      client.Reader
 	global []string
+	// scope: the cache holds nothing of namespaces outside it, so nothing is
+	// listed there (the cache would refuse).
+	scope nsscope.Scope
 }
 
 // forSource maps a source event of kind gvk to the propagations of variant v that
@@ -117,6 +121,9 @@ func (m mapper) clusterForNamespace(ctx context.Context, obj client.Object) []re
 		}
 	}
 	for _, l := range []client.ObjectList{&corev1.SecretList{}, &corev1.ConfigMapList{}} {
+		if !m.scope.Contains(ns.Name) {
+			break // no copy there: the propagations it matches are enqueued to say so
+		}
 		if err := m.c.List(ctx, l, client.InNamespace(ns.Name), client.HasLabels{v1alpha1.LabelClusterPropagation},
 			client.MatchingLabels{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue}); err != nil {
 			m.listFailed(ctx, err, ClusterControllerName, "namespace", obj)
@@ -136,6 +143,9 @@ func (m mapper) clusterForNamespace(ctx context.Context, obj client.Object) []re
 // pullForNamespace maps a namespace event to the Propagations inside it: consent by
 // namespace selector depends on the namespace's labels.
 func (m mapper) pullForNamespace(ctx context.Context, obj client.Object) []reconcile.Request {
+	if !m.scope.Contains(obj.GetName()) {
+		return nil // no Propagation outside scope is served (nor cached)
+	}
 	var list v1alpha1.PropagationList
 	if err := m.c.List(ctx, &list, client.InNamespace(obj.GetName())); err != nil {
 		m.listFailed(ctx, err, PullControllerName, "namespace", obj)

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/internal/nsscope"
 	"github.com/courier-operator/courier/pkg/metastream"
 	"github.com/courier-operator/courier/pkg/reconciler"
 )
@@ -24,6 +25,10 @@ type Options struct {
 	// propagation, whatever its spec says. nil means DefaultExcludedNamespaces; an
 	// empty non-nil slice excludes nothing.
 	ExcludedNamespaces []string
+	// Scope is the namespaces a namespaced install is limited to (zero: every
+	// namespace): no source is read and no copy written outside it, and a
+	// propagation that would reach outside it says so (ReasonOutsideScope).
+	Scope nsscope.Scope
 	// MaxConcurrentReconciles per kind (default 2).
 	MaxConcurrentReconciles int
 	// ChildParallelism bounds concurrent copy writes of one reconcile (default 16).

@@ -97,7 +97,7 @@ func (c *copySets[T]) makePlan(ctx context.Context, s *reconciler.State[T]) erro
 				continue
 			}
 		}
-		sources, err := resolveSources(ctx, s.Reader, v, gvk, s.NotReady)
+		sources, err := resolveSources(ctx, s.Reader, v, gvk, c.e.opts.Scope, s.NotReady)
 		if apierrors.IsForbidden(err) {
 			if builtin {
 				p.skipped[gvk] = forbiddenWaiting(gvk, err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/internal/copies"
+	"github.com/courier-operator/courier/internal/nsscope"
 )
 
 // Reasons recorded as NotReady facts (and so as Ready's reason and event reason).
@@ -25,6 +26,9 @@ const (
 	// ReasonAdmissionPolicyMissing: conflictPolicy Adopt or Overwrite waits for the
 	// admission policy that checks propagations' authors (docs/security.md).
 	ReasonAdmissionPolicyMissing = "AdmissionPolicyMissing"
+	// ReasonOutsideScope: a source or target namespace is outside the namespaces a
+	// namespaced install is limited to (--watch-namespaces); it is left alone.
+	ReasonOutsideScope = "OutsideWatchedNamespaces"
 )
 
 // gvkOf returns the GroupVersionKind a source reference names.
@@ -45,12 +49,18 @@ func isBuiltinKind(gvk schema.GroupVersionKind) bool {
 //
 // Reading directly (not from a cache) is deliberate: Courier only holds the content
 // of objects it manages, and a source is read only when one of its propagations
-// reconciles.
-func resolveSources(ctx context.Context, r client.Reader, v view, gvk schema.GroupVersionKind,
+// reconciles. A source outside scope is not read at all: a namespaced install has
+// no right to, and must not try.
+func resolveSources(ctx context.Context, r client.Reader, v view, gvk schema.GroupVersionKind, scope nsscope.Scope,
 	notReady func(reason, format string, args ...any)) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
 	for _, ref := range v.sources {
 		if gvkOf(ref) != gvk {
+			continue
+		}
+		if !scope.Contains(ref.Namespace) {
+			notReady(ReasonOutsideScope, "source namespace %s is outside the namespaces this Courier is installed for (%s)",
+				ref.Namespace, scope)
 			continue
 		}
 		if ref.Name != "" {

@@ -41,7 +41,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 		opts.Takeover = &authzpolicy.Guard{Reader: mgr.GetAPIReader(), Mapper: mgr.GetRESTMapper()}
 	}
 	e := &engine{opts: opts, kinds: newKindRegistry(mgr.GetRESTMapper(), mgr.GetClient())}
-	m := mapper{c: mgr.GetClient(), global: opts.ExcludedNamespaces}
+	m := mapper{c: mgr.GetClient(), global: opts.ExcludedNamespaces, scope: opts.Scope}
 	if err := setupVariant(mgr, e, m, clusterVariant); err != nil {
 		return err
 	}

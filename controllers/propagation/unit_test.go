@@ -12,6 +12,7 @@ import (
 	"github.com/go-logr/logr/funcr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -21,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/internal/nsscope"
 	courierscheme "github.com/courier-operator/courier/internal/scheme"
 	"github.com/courier-operator/courier/pkg/reconciler"
 )
@@ -213,5 +215,68 @@ func TestMapFunctionsLogFailedLookups(t *testing.T) {
 		if len(logged) == 0 || !strings.Contains(strings.Join(logged, " "), "cache stopped") {
 			t.Errorf("%s: the failed lookup was not logged: %v", name, logged)
 		}
+	}
+}
+
+// TestScopeLimitsTargetsSourcesAndLookups: a namespaced install targets only its
+// namespaces and says which it left out, never reads a source outside them, and
+// lists nothing of a namespace outside them (its cache would refuse).
+func TestScopeLimitsTargetsSourcesAndLookups(t *testing.T) {
+	scope := nsscope.New("team-a", "team-b")
+	team := map[string]string{"team": "yes"}
+	var listedIn []string
+	c := fake.NewClientBuilder().WithScheme(courierscheme.New()).
+		WithObjects(ns("team-a", team), ns("team-b", team), ns("prod", team), ns("web", nil)).
+		WithInterceptorFuncs(interceptor.Funcs{
+			List: func(ctx context.Context, cl client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+				o := (&client.ListOptions{}).ApplyOptions(opts)
+				if o.Namespace != "" {
+					listedIn = append(listedIn, o.Namespace)
+				}
+				return cl.List(ctx, list, opts...)
+			},
+			Get: func(ctx context.Context, cl client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+				if key.Namespace != "" && !scope.Contains(key.Namespace) {
+					t.Errorf("read %s outside scope", key)
+				}
+				return cl.Get(ctx, key, obj, opts...)
+			},
+		}).Build()
+	var facts []string
+	notReady := func(reason, format string, args ...any) {
+		facts = append(facts, reason+": "+fmt.Sprintf(format, args...))
+	}
+	p := &v1alpha1.ClusterPropagation{Spec: v1alpha1.ClusterPropagationSpec{Targets: v1alpha1.ClusterTargets{
+		NamespaceSelector: &v1alpha1.LabelSelector{MatchLabels: map[string]v1alpha1.LabelValue{"team": "yes"}}}}}
+	src := &unstructured.Unstructured{}
+	src.SetNamespace("team-a")
+	got, err := clusterTargeting(c, p, nil, scope, notReady)(context.Background(), src)
+	if err != nil || fmt.Sprint(got) != "[team-b]" {
+		t.Errorf("targets %v (%v), want [team-b]", got, err)
+	}
+	want := "OutsideWatchedNamespaces: 1 target namespaces are outside the namespaces this Courier is installed for (team-a,team-b) and get no copy: prod"
+	if len(facts) != 1 || facts[0] != want {
+		t.Errorf("facts %q, want %q", facts, want)
+	}
+
+	facts = nil
+	v := view{sources: []v1alpha1.SourceReference{
+		{APIVersion: "v1", Kind: "Secret", Namespace: "prod", Name: "db"},
+		{APIVersion: "v1", Kind: "Secret", Namespace: "prod", Selector: &v1alpha1.LabelSelector{}},
+	}}
+	sources, err := resolveSources(context.Background(), c, v, secretGVK, scope, notReady)
+	if err != nil || len(sources) != 0 || len(facts) != 2 || !strings.HasPrefix(facts[0], "OutsideWatchedNamespaces: source namespace prod is outside") {
+		t.Errorf("sources outside scope: %v, %v, facts %q", sources, err, facts)
+	}
+
+	listedIn = nil
+	m := mapper{c: c, scope: scope}
+	m.clusterForNamespace(context.Background(), ns("prod", team))
+	if reqs := m.pullForNamespace(context.Background(), ns("prod", nil)); len(reqs) != 0 || len(listedIn) != 0 {
+		t.Errorf("namespace events outside scope listed in %v (pull requests %v)", listedIn, reqs)
+	}
+	m.clusterForNamespace(context.Background(), ns("team-b", team))
+	if fmt.Sprint(listedIn) != "[team-b team-b]" {
+		t.Errorf("a namespace in scope: copies listed in %v, want team-b twice (Secrets, ConfigMaps)", listedIn)
 	}
 }

@@ -36,7 +36,7 @@ var clusterVariant = variant[*v1alpha1.ClusterPropagation]{
 	ownerLabel: v1alpha1.LabelClusterPropagation,
 	view:       clusterView,
 	targets: func(e *engine, s *reconciler.State[*v1alpha1.ClusterPropagation], _ map[types.NamespacedName]bool) targeting {
-		return clusterTargeting(s.Client, s.Object, e.opts.ExcludedNamespaces, s.NotReady)
+		return clusterTargeting(s.Client, s.Object, e.opts.ExcludedNamespaces, e.opts.Scope, s.NotReady)
 	},
 	forNamespace: func(m mapper) handler.MapFunc { return m.clusterForNamespace },
 }

@@ -88,6 +88,7 @@ func setupCustomKind(mgr ctrl.Manager, r *syncer, inputs *metastream.Hub, c Cust
 		o.Logger = mgr.GetLogger()
 		o.Cache.DefaultLabelSelector = labels.SelectorFromSet(labels.Set{LabelOptIn: "true"})
 		o.Cache.DefaultTransform = cache.TransformStripManagedFields()
+		o.Cache.DefaultNamespaces = r.opts.Scope.CacheNamespaces() // the manager's scope
 		// Read unstructured workloads from this cache, not from the API server.
 		o.Client.Cache = &client.CacheOptions{Unstructured: true}
 	})

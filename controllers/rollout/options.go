@@ -3,6 +3,7 @@ package rollout
 import (
 	"time"
 
+	"github.com/courier-operator/courier/internal/nsscope"
 	"github.com/courier-operator/courier/internal/schedule"
 	"github.com/courier-operator/courier/pkg/metastream"
 	"github.com/courier-operator/courier/pkg/reconciler"
@@ -48,6 +49,10 @@ type Options struct {
 	// KindPollInterval is how often a custom kind the API server does not serve yet
 	// is looked for. Zero means 30 seconds.
 	KindPollInterval time.Duration
+	// Scope is the namespaces a namespaced install is limited to (zero: every
+	// namespace). The manager's cache is limited to them by its creator; the
+	// caches of custom kinds are limited here.
+	Scope nsscope.Scope
 	// Streams is the manager's metadata stream hub (metastream.NewForManager), through
 	// which inputs are watched without caching them. Required.
 	Streams *metastream.Hub

@@ -26,6 +26,10 @@
 //     event with DeleteStateUnknown, carrying only kind, namespace and name, for
 //     every object that is gone.
 //
+// A Hub created with namespaces (a namespaced install) streams namespaced kinds in
+// those namespaces only, one LIST and one WATCH per kind and namespace, as
+// controller-runtime's cache does with DefaultNamespaces.
+//
 // Use it with the reconcile DSL: create one Hub per manager and pass it to every
 // controller that streams a kind.
 //

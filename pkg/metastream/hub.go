@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/go-logr/logr"
@@ -18,44 +19,58 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 )
 
-// Hub runs at most one stream per kind and fans its events out to every source
-// taken from it. Add it to a manager (NewForManager does) or Start it yourself.
+// Hub runs at most one stream per kind (per kind and namespace, for a hub limited
+// to namespaces) and fans its events out to every source taken from it. Add it to
+// a manager (NewForManager does) or Start it yourself.
 type Hub struct {
 	client metadata.Interface
 	mapper meta.RESTMapper
 	log    logr.Logger
+	// namespaces the streams list and watch, one stream each; none: one stream of
+	// all namespaces.
+	namespaces []string
 
 	mu      sync.Mutex
-	streams map[schema.GroupVersionKind]*stream
+	streams map[streamKey]*stream
 	ctx     context.Context // the Hub's run context, set by Start
 	started chan struct{}   // closed by Start
 }
 
+// streamKey names a stream: its kind and the namespace it lists ("" for all).
+type streamKey struct {
+	gvk       schema.GroupVersionKind
+	namespace string
+}
+
 // New returns a Hub that lists and watches through cfg and httpClient and maps
-// kinds to resources with mapper.
-func New(cfg *rest.Config, httpClient *http.Client, mapper meta.RESTMapper) (*Hub, error) {
+// kinds to resources with mapper. With namespaces, it lists and watches only
+// those (one LIST+WATCH per kind and namespace, as controller-runtime's cache does
+// with DefaultNamespaces), and streams only namespaced kinds; without, all of them.
+func New(cfg *rest.Config, httpClient *http.Client, mapper meta.RESTMapper, namespaces ...string) (*Hub, error) {
 	c, err := metadata.NewForConfigAndClient(cfg, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("metadata client: %w", err)
 	}
-	return newHub(c, mapper), nil
+	return newHub(c, mapper, namespaces...), nil
 }
 
-func newHub(c metadata.Interface, mapper meta.RESTMapper) *Hub {
+func newHub(c metadata.Interface, mapper meta.RESTMapper, namespaces ...string) *Hub {
 	return &Hub{
-		client:  c,
-		mapper:  mapper,
-		log:     ctrl.Log.WithName("metastream"),
-		streams: map[schema.GroupVersionKind]*stream{},
-		started: make(chan struct{}),
+		client:     c,
+		mapper:     mapper,
+		log:        ctrl.Log.WithName("metastream"),
+		namespaces: slices.Clone(namespaces),
+		streams:    map[streamKey]*stream{},
+		started:    make(chan struct{}),
 	}
 }
 
 // NewForManager returns a new Hub that lists and watches with mgr's configuration
-// and RESTMapper, added to mgr (which starts and stops it). Create one per manager
-// and hand it to every controller that streams, so they share one stream per kind.
-func NewForManager(mgr manager.Manager) (*Hub, error) {
-	h, err := New(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetRESTMapper())
+// and RESTMapper (in namespaces only, if any are given), added to mgr (which starts
+// and stops it). Create one per manager and hand it to every controller that
+// streams, so they share one stream per kind.
+func NewForManager(mgr manager.Manager, namespaces ...string) (*Hub, error) {
+	h, err := New(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetRESTMapper(), namespaces...)
 	if err != nil {
 		return nil, err
 	}
@@ -92,15 +107,28 @@ func (h *Hub) Source(gvk schema.GroupVersionKind, eventHandler handler.EventHand
 	return &streamSource{hub: h, gvk: gvk, handler: eventHandler}
 }
 
-// stream returns the stream of gvk, starting it on first use.
-func (h *Hub) stream(gvk schema.GroupVersionKind) *stream {
+// streamsOf returns the streams of gvk, one per namespace of the hub (one for all
+// namespaces when it has none), starting them on first use.
+func (h *Hub) streamsOf(gvk schema.GroupVersionKind) []*stream {
+	if len(h.namespaces) == 0 {
+		return []*stream{h.stream(streamKey{gvk: gvk})}
+	}
+	out := make([]*stream, 0, len(h.namespaces))
+	for _, ns := range h.namespaces {
+		out = append(out, h.stream(streamKey{gvk: gvk, namespace: ns}))
+	}
+	return out
+}
+
+// stream returns the stream k names, starting it on first use.
+func (h *Hub) stream(k streamKey) *stream {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if s, ok := h.streams[gvk]; ok {
+	if s, ok := h.streams[k]; ok {
 		return s
 	}
-	s := newStream(h, gvk)
-	h.streams[gvk] = s
+	s := newStream(h, k)
+	h.streams[k] = s
 	go func() {
 		<-h.started
 		h.mu.Lock()
@@ -115,7 +143,7 @@ func (h *Hub) stream(gvk schema.GroupVersionKind) *stream {
 func (h *Hub) forget(s *stream) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.streams[s.gvk] == s {
-		delete(h.streams, s.gvk)
+	if h.streams[s.key] == s {
+		delete(h.streams, s.key)
 	}
 }

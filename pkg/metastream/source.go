@@ -10,37 +10,45 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
 
-// streamSource is a controller's view of a stream: Start subscribes the
-// controller's queue, WaitForSync waits for the stream's first list.
+// streamSource is a controller's view of a kind's streams (one, or one per
+// namespace of the hub): Start subscribes the controller's queue, WaitForSync
+// waits for the streams' first lists.
 type streamSource struct {
 	hub     *Hub
 	gvk     schema.GroupVersionKind
 	handler handler.EventHandler
-	s       *stream
+	streams []*stream
 }
 
-// Start subscribes the controller's queue to the kind's stream, starting the stream
+// Start subscribes the controller's queue to the kind's streams, starting a stream
 // if this is its first subscriber. It does not block.
 func (src *streamSource) Start(ctx context.Context, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
 	if src.handler == nil {
 		return fmt.Errorf("stream source of %s has no event handler", src.gvk)
 	}
-	src.s = src.hub.stream(src.gvk)
-	src.s.subscribe(subscriber{ctx: ctx, handler: src.handler, queue: queue})
+	src.streams = src.hub.streamsOf(src.gvk)
+	for _, s := range src.streams {
+		s.subscribe(subscriber{ctx: ctx, handler: src.handler, queue: queue})
+	}
 	return nil
 }
 
-// WaitForSync returns once the stream has listed the kind, or why it cannot.
+// WaitForSync returns once every stream has listed the kind, or why one cannot.
 func (src *streamSource) WaitForSync(ctx context.Context) error {
-	if src.s == nil {
+	if src.streams == nil {
 		return fmt.Errorf("stream source of %s was not started", src.gvk)
 	}
-	select {
-	case <-src.s.synced:
-		return src.s.err
-	case <-ctx.Done():
-		return fmt.Errorf("waiting for the %s stream to list: %w", src.gvk, ctx.Err())
+	for _, s := range src.streams {
+		select {
+		case <-s.synced:
+			if s.err != nil {
+				return s.err
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the %s stream to list: %w", src.gvk, ctx.Err())
+		}
 	}
+	return nil
 }
 
 // String names the source in controller-runtime's logs.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -31,10 +32,11 @@ const pageSize = 500
 // errGone means the watch cannot resume from its resourceVersion: list again.
 var errGone = errors.New("resource version too old")
 
-// stream lists and watches one kind (metadata only, all namespaces) and delivers
-// each event to its subscribers.
+// stream lists and watches one kind (metadata only, in one namespace or all) and
+// delivers each event to its subscribers.
 type stream struct {
 	hub *Hub
+	key streamKey
 	gvk schema.GroupVersionKind
 
 	mu     sync.RWMutex
@@ -55,8 +57,8 @@ type subscriber struct {
 	queue   workqueue.TypedRateLimitingInterface[reconcile.Request]
 }
 
-func newStream(h *Hub, gvk schema.GroupVersionKind) *stream {
-	return &stream{hub: h, gvk: gvk, synced: make(chan struct{})}
+func newStream(h *Hub, k streamKey) *stream {
+	return &stream{hub: h, key: k, gvk: k.gvk, synced: make(chan struct{})}
 }
 
 func (s *stream) subscribe(sub subscriber) {
@@ -70,6 +72,9 @@ func (s *stream) subscribe(sub subscriber) {
 // server no longer has that resourceVersion.
 func (s *stream) run(ctx context.Context) {
 	log := s.hub.log.WithValues("kind", s.gvk.String())
+	if s.key.namespace != "" {
+		log = log.WithValues("namespace", s.key.namespace)
+	}
 	mapping, err := s.hub.mapper.RESTMapping(s.gvk.GroupKind(), s.gvk.Version)
 	if err != nil {
 		s.err = fmt.Errorf("streaming %s: %w", s.gvk, err)
@@ -77,7 +82,15 @@ func (s *stream) run(ctx context.Context) {
 		close(s.synced)
 		return
 	}
-	res := s.hub.client.Resource(mapping.Resource)
+	var res metadata.ResourceInterface = s.hub.client.Resource(mapping.Resource)
+	if s.key.namespace != "" {
+		if mapping.Scope.Name() != meta.RESTScopeNameNamespace {
+			s.err = fmt.Errorf("streaming %s: a hub limited to namespaces streams namespaced kinds only", s.gvk)
+			close(s.synced)
+			return
+		}
+		res = s.hub.client.Resource(mapping.Resource).Namespace(s.key.namespace)
+	}
 	backoff := wait.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Jitter: 0.2, Steps: 8, Cap: 30 * time.Second}
 	delay := backoff
 	var rv string

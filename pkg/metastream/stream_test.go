@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -208,5 +209,46 @@ func TestHubStartsOnce(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Start returned %v on cancel", err)
+	}
+}
+
+// TestNamespacedHub: a hub limited to namespaces lists and watches each of them and
+// nothing else (a delete in a namespace outside them is never heard of), and
+// refuses to stream a cluster-scoped kind.
+func TestNamespacedHub(t *testing.T) {
+	scheme := metadatafake.NewTestScheme()
+	metav1.AddMetaToScheme(scheme)
+	mapper := meta.NewDefaultRESTMapper(nil)
+	mapper.Add(secretGVK, meta.RESTScopeNamespace)
+	nsGVK := schema.GroupVersionKind{Version: "v1", Kind: "Namespace"}
+	mapper.Add(nsGVK, meta.RESTScopeRoot)
+	fc := metadatafake.NewSimpleMetadataClient(scheme,
+		secret("team-a", "db"), secret("team-b", "tls"), secret("team-c", "x"), secret("team-c", "y"))
+	hub := newHub(fc, mapper, "team-a", "team-c")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go func() { _ = hub.Start(ctx) }()
+
+	rec := &recorder{check: metadataOnly(t)}
+	subscribe(ctx, t, hub, secretGVK, rec)
+	waitFor(t, rec, []string{"create Secret team-a/db", "create Secret team-c/x", "create Secret team-c/y"})
+	if n := len(hub.streams); n != 2 {
+		t.Errorf("%d streams for one kind in two namespaces, want 2", n)
+	}
+
+	gvr := schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+	for _, k := range []struct{ ns, name string }{{"team-b", "tls"}, {"team-c", "y"}} {
+		if err := fc.Resource(gvr).Namespace(k.ns).Delete(ctx, k.name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, rec, []string{"delete Secret team-c/y"})
+
+	src := hub.Source(nsGVK, &recorder{})
+	if err := src.Start(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.WaitForSync(ctx); err == nil || !strings.Contains(err.Error(), "namespaced kinds only") {
+		t.Errorf("streaming Namespaces through a namespaced hub: %v, want a refusal", err)
 	}
 }

@@ -62,8 +62,13 @@ type ChildSet[T client.Object, C client.Object] struct {
 	// Labels are the ownership labels: stamped on every desired child and used as
 	// the selector to list actual children. Required, must not be empty.
 	Labels func(parent T) map[string]string
-	// Namespace to list children in; nil or "" lists all namespaces.
+	// Namespace to list children in; nil or "" lists all namespaces (or
+	// Namespaces).
 	Namespace func(parent T) string
+	// Namespaces limits where children are listed when Namespace names none: each
+	// of them is listed instead of all namespaces at once, for a controller whose
+	// RBAC reaches only those (a namespaced install). Empty: all namespaces.
+	Namespaces []string
 	// Desired returns the desired children, with deterministic names (never
 	// generateName). Required.
 	//

@@ -93,26 +93,41 @@ func (c *ChildSetStep[T, C]) kinds(ctx context.Context, s *State[T]) ([]schema.G
 	return kinds, nil
 }
 
-// list returns the owned children, by kind and key.
+// list returns the owned children, by kind and key: in the primary's Namespace,
+// or in each of Namespaces, or across all namespaces.
 func (c *ChildSetStep[T, C]) list(ctx context.Context, s *State[T], reader client.Reader,
 	labels map[string]string, kinds []schema.GroupVersionKind) (map[childRef]C, error) {
-	opts := []client.ListOption{client.MatchingLabels(labels)}
+	namespaces := []string{""}
+	if len(c.cs.Namespaces) > 0 {
+		namespaces = c.cs.Namespaces
+	}
 	if c.cs.Namespace != nil {
 		if ns := c.cs.Namespace(s.Object); ns != "" {
-			opts = append(opts, client.InNamespace(ns))
+			namespaces = []string{ns}
 		}
 	}
-	var lists []client.ObjectList
-	if c.cs.Kinds == nil {
-		lists = []client.ObjectList{c.cs.NewList()}
+	type namespacedList struct {
+		list client.ObjectList
+		ns   string
 	}
-	for _, gvk := range kinds {
-		l := &unstructured.UnstructuredList{}
-		l.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
-		lists = append(lists, l)
+	var lists []namespacedList
+	for _, ns := range namespaces {
+		if c.cs.Kinds == nil {
+			lists = append(lists, namespacedList{c.cs.NewList(), ns})
+		}
+		for _, gvk := range kinds {
+			l := &unstructured.UnstructuredList{}
+			l.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+			lists = append(lists, namespacedList{l, ns})
+		}
 	}
 	live := map[childRef]C{}
-	for _, list := range lists {
+	for _, nl := range lists {
+		list := nl.list
+		opts := []client.ListOption{client.MatchingLabels(labels)}
+		if nl.ns != "" {
+			opts = append(opts, client.InNamespace(nl.ns))
+		}
 		if err := reader.List(ctx, list, opts...); err != nil {
 			return nil, fmt.Errorf("listing children of %s: %w", c.cs.Name, err)
 		}

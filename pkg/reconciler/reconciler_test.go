@@ -914,3 +914,30 @@ func TestGoneRunsOnlyForAMissingPrimary(t *testing.T) {
 		t.Errorf("Gone ran for %v, want %v", gone, want)
 	}
 }
+
+// TestChildSetNamespacesListsOnlyThere: with Namespaces, children are listed in
+// each of those namespaces and never across all of them (a namespaced install has
+// no right to), so an owned child elsewhere is neither seen nor pruned.
+func TestChildSetNamespacesListsOnlyThere(t *testing.T) {
+	var listed []string
+	cs := configMapSet(func(cs *reconciler.ChildSet[*Widget, *corev1.ConfigMap]) { cs.Namespaces = []string{"a", "b"} })
+	harness(stepsOnly(cs.Step())).RunCase(t, rt.Case[*Widget]{
+		Objects: []client.Object{widget("w", blue, "a"), ownedCM("b", blue), ownedCM("elsewhere", blue)},
+		Key:     wKey,
+		Funcs: interceptor.Funcs{List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			listed = append(listed, (&client.ListOptions{}).ApplyOptions(opts).Namespace)
+			return c.List(ctx, list, opts...)
+		}},
+		// Created in a, pruned in b; the one elsewhere is not touched.
+		ExpectWrites: &rt.Calls{Apply: 1, Delete: 1, StatusPatch: 1},
+		Verify: func(t *testing.T, env *rt.Env, _ *Widget, _ rt.Result) {
+			if fmt.Sprint(listed) != "[a b]" {
+				t.Errorf("listed children in %q, want [a b]", listed)
+			}
+			var cm corev1.ConfigMap
+			if err := env.Fake.Get(context.Background(), types.NamespacedName{Namespace: "elsewhere", Name: "widget-w"}, &cm); err != nil {
+				t.Errorf("the owned child outside Namespaces: %v", err)
+			}
+		},
+	})
+}

@@ -38,10 +38,12 @@ const (
 	namespace = "__COURIER_NAMESPACE__"
 )
 
+// The root context is $, not .: RBAC documents are also rendered inside a range
+// over .Values.watchNamespaces (scope.go).
 var replacer = strings.NewReplacer(
-	fullname, `{{ include "courier.fullname" . }}`,
-	`"`+namespace+`"`, "{{ .Release.Namespace | quote }}",
-	namespace, "{{ .Release.Namespace }}",
+	fullname, `{{ include "courier.fullname" $ }}`,
+	`"`+namespace+`"`, "{{ $.Release.Namespace | quote }}",
+	namespace, "{{ $.Release.Namespace }}",
 )
 
 // namespaced are the config/rbac kinds that live in the release namespace.
@@ -63,8 +65,19 @@ func Render(crds, rbac, admission []*unstructured.Unstructured) (map[string][]by
 		files[fmt.Sprintf("crds/%s_%s.yaml", group, plural)] = data
 	}
 
+	params := ""
+	for _, o := range admission {
+		if o.GetKind() == "ConfigMap" {
+			params = AdmissionPrefix + o.GetName()
+		}
+	}
 	var err error
-	if files[RBACTemplate], err = template("config/rbac", rbac, rbacDoc); err != nil {
+	if files[RBACTemplate], err = template("config/rbac", rbac, func(o *unstructured.Unstructured) (string, error) {
+		if o.GetKind() == "ClusterRole" && o.GetName() == managerRole {
+			return managerRoleDoc(o, params)
+		}
+		return rbacDoc(o, "")
+	}); err != nil {
 		return nil, err
 	}
 	if files[AdmissionTemplate], err = template("config/admission", admission, admissionDoc); err != nil {
@@ -129,8 +142,10 @@ func admissionDoc(o *unstructured.Unstructured) (string, error) {
 	return doc, nil
 }
 
-// rbacDoc renders one config/rbac object as a chart template document.
-func rbacDoc(o *unstructured.Unstructured) (string, error) {
+// rbacDoc renders one config/rbac object as a chart template document; a Role or
+// RoleBinding goes into the release namespace, or into the namespace the template
+// expression ns names.
+func rbacDoc(o *unstructured.Unstructured, ns string) (string, error) {
 	kind := o.GetKind()
 	c := o.DeepCopy()
 	// Keep labels with a meaning (aggregation); the chart sets its own
@@ -169,10 +184,13 @@ func rbacDoc(o *unstructured.Unstructured) (string, error) {
 	var meta strings.Builder
 	meta.WriteString("metadata:\n")
 	fmt.Fprintf(&meta, "  name: %s-%s\n", fullname, o.GetName())
-	if namespaced[kind] {
+	switch {
+	case namespaced[kind] && ns != "":
+		fmt.Fprintf(&meta, "  namespace: %s\n", ns)
+	case namespaced[kind]:
 		fmt.Fprintf(&meta, "  namespace: %s\n", namespace)
 	}
-	meta.WriteString("  labels:\n    {{- include \"courier.labels\" . | nindent 4 }}\n")
+	meta.WriteString("  labels:\n    {{- include \"courier.labels\" $ | nindent 4 }}\n")
 	for _, k := range slices.Sorted(maps.Keys(keep)) {
 		fmt.Fprintf(&meta, "    %s: %q\n", k, keep[k])
 	}
