@@ -106,7 +106,7 @@ func main() {
 		`Weekly windows rollouts happen in, for workloads without courier.dev/rollout-windows, e.g. "Mon-Fri 22:00-06:00 Europe/Berlin; Sat,Sun 00:00-24:00" `+
 			"(a change outside them rolls once when one opens; empty: any time).")
 	flag.IntVar(&c.rolloutMaxConcurrent, "rollout-max-concurrent", 0,
-		"Cap on the Deployments, StatefulSets and DaemonSets rolling at once, cluster-wide; the others wait their turn "+
+		"Cap on the Deployments, StatefulSets and DaemonSets rolling at once, cluster-wide (across --watch-namespaces in a namespaced install); the others wait their turn "+
 			"in the order their changes were seen (0: no cap). A workload counts until its status reports the rollout done, or 10 minutes.")
 	flag.Func("rollout-kind",
 		"Another workload kind with a pod template to roll, GROUP/VERSION/KIND[=FIELD.PATH] (default path spec.template), "+

@@ -53,8 +53,8 @@ func clusterTargeting(c client.Reader, p *v1alpha1.ClusterPropagation, global []
 			}
 			if len(outside) > 0 {
 				slices.Sort(outside)
-				notReady(ReasonOutsideScope, "%d target namespaces are outside the namespaces this Courier is installed for (%s) and get no copy: %s",
-					len(outside), scope, firstn.Join(outside, 5, ", "))
+				notReady(ReasonOutsideScope, "targets outside the namespaces this Courier is installed for (%s) get no copy (%d): %s",
+					scope, len(outside), firstn.Join(outside, 5, ", "))
 			}
 			loaded = true
 		}

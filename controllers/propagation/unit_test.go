@@ -254,7 +254,7 @@ func TestScopeLimitsTargetsSourcesAndLookups(t *testing.T) {
 	if err != nil || fmt.Sprint(got) != "[team-b]" {
 		t.Errorf("targets %v (%v), want [team-b]", got, err)
 	}
-	want := "OutsideWatchedNamespaces: 1 target namespaces are outside the namespaces this Courier is installed for (team-a,team-b) and get no copy: prod"
+	want := "OutsideWatchedNamespaces: targets outside the namespaces this Courier is installed for (team-a,team-b) get no copy (1): prod"
 	if len(facts) != 1 || facts[0] != want {
 		t.Errorf("facts %q, want %q", facts, want)
 	}
