@@ -34,7 +34,7 @@ func completeController[T client.Object](mgr ctrl.Manager, r *syncer, inputs *me
 		Steps(reconciler.Sync("rollout", func(ctx context.Context, s *reconciler.State[T]) error {
 			return syncWorkload(ctx, r, k, s.Object, scope{Client: s.Client, Reader: s.Reader, Log: s.Log, Eventf: s.Eventf})
 		})).
-		Gone(func(_ context.Context, key types.NamespacedName) { r.waiting.set(k.name, key, "") }).
+		Gone(func(_ context.Context, key types.NamespacedName) { r.forget(k.name, key) }).
 		WithPrimaryPredicates(predicate.Or[client.Object](
 			predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{})).
 		WatchesStream(&corev1.ConfigMap{}, inputs, k.consumers(workloads, workloadrefs.ConfigMap)).

@@ -66,10 +66,44 @@ type syncer struct {
 	// it rolls: the RolloutScheduled event is sent when that changes.
 	scheduled sync.Map
 	contests  reconciler.Contests
+	// uids maps each opted-in workload (kind and key) to the UID the maps above
+	// know it by, so a workload deleted outright, which its reconcile finds gone
+	// without a UID, or re-created under its name, leaves nothing behind (forget).
+	uids sync.Map // workloadKey -> types.UID
 	// cap admits rollouts under Options.MaxConcurrentRollouts.
 	cap capGate
 	// waiting counts the workloads whose change waits, by reason (a gauge).
 	waiting *waitingSet
+}
+
+// workloadKey names a workload across kinds.
+type workloadKey struct {
+	kind string
+	key  types.NamespacedName
+}
+
+// track records that kind/key is known by uid, forgetting what was kept for an
+// earlier object of that name.
+func (r *syncer) track(kind string, key types.NamespacedName, uid types.UID) {
+	if prev, loaded := r.uids.Swap(workloadKey{kind, key}, uid); loaded && prev.(types.UID) != uid {
+		r.forgetUID(prev.(types.UID))
+	}
+}
+
+// forget drops everything kept for kind/key: it opted out or is gone.
+func (r *syncer) forget(kind string, key types.NamespacedName) {
+	if uid, ok := r.uids.LoadAndDelete(workloadKey{kind, key}); ok {
+		r.forgetUID(uid.(types.UID))
+	}
+	r.waiting.set(kind, key, "")
+}
+
+// forgetUID drops what the per-UID maps keep for one workload.
+func (r *syncer) forgetUID(uid types.UID) {
+	r.reported.Delete(uid)
+	r.recorded.Delete(uid)
+	r.scheduled.Delete(uid)
+	r.contests.Forget(uid)
 }
 
 func newSyncer(opts Options) *syncer {
@@ -82,13 +116,11 @@ func newSyncer(opts Options) *syncer {
 func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKind[T], obj T, sc scope) error {
 	if !optedIn(obj) || !obj.GetDeletionTimestamp().IsZero() {
 		// Opted out (or going away): leave the workload exactly as it is.
-		r.reported.Delete(obj.GetUID())
-		r.recorded.Delete(obj.GetUID())
-		r.scheduled.Delete(obj.GetUID())
-		r.contests.Forget(obj.GetUID())
-		r.waiting.set(k.name, client.ObjectKeyFromObject(obj), "")
+		r.forgetUID(obj.GetUID())
+		r.forget(k.name, client.ObjectKeyFromObject(obj))
 		return nil
 	}
+	r.track(k.name, client.ObjectKeyFromObject(obj), obj.GetUID())
 	log := sc.Log.WithValues("kind", k.name)
 	if k.templateElsewhere != nil {
 		if owner := k.templateElsewhere(obj); owner != "" {

@@ -1,6 +1,7 @@
 package rollout
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,5 +47,39 @@ func TestWaitingSetCountsEachWorkloadOnce(t *testing.T) {
 		if got := waitReason(act); got != want {
 			t.Errorf("waitReason(%s) = %q, want %q", act, got, want)
 		}
+	}
+}
+
+// TestForgetLeavesNothingOfAGoneWorkload: a workload deleted outright (its
+// reconcile finds it gone, with no UID) or re-created under its name leaves no entry
+// in the per-UID maps or the waiting gauge.
+func TestForgetLeavesNothingOfAGoneWorkload(t *testing.T) {
+	r := newSyncer(Options{})
+	key := types.NamespacedName{Namespace: "ns", Name: "app"}
+	entries := func() int {
+		n := 0
+		for _, m := range []*sync.Map{&r.reported, &r.recorded, &r.scheduled, &r.uids} {
+			m.Range(func(any, any) bool { n++; return true })
+		}
+		return n
+	}
+	keep := func(uid types.UID) {
+		r.track("Deployment", key, uid)
+		r.reported.Store(uid, "problems")
+		r.recorded.Store(uid, struct{}{})
+		r.scheduled.Store(uid, "Mon 22:00")
+	}
+	keep("uid-1")
+	r.waiting.set("Deployment", key, waitCoalescing)
+	keep("uid-2") // deleted and re-created under its name
+	if n := entries(); n != 4 {
+		t.Errorf("after a re-create: %d entries, want 4 (the new object's only)", n)
+	}
+	r.forget("Deployment", key) // its reconcile found it gone
+	if n := entries(); n != 0 {
+		t.Errorf("after it was gone: %d entries, want 0", n)
+	}
+	if len(r.waiting.by) != 0 {
+		t.Errorf("the waiting gauge still counts it: %v", r.waiting.by)
 	}
 }
