@@ -120,10 +120,13 @@ func (m mapper) clusterForNamespace(ctx context.Context, obj client.Object) []re
 			names[p.Name] = true
 		}
 	}
-	for _, l := range []client.ObjectList{&corev1.SecretList{}, &corev1.ConfigMapList{}} {
-		if !m.scope.Contains(ns.Name) {
-			break // no copy there: the propagations it matches are enqueued to say so
-		}
+	// Outside scope there is no copy to look up: the propagations it matches are
+	// enqueued above, to say so.
+	var lists []client.ObjectList
+	if m.scope.Contains(ns.Name) {
+		lists = []client.ObjectList{&corev1.SecretList{}, &corev1.ConfigMapList{}}
+	}
+	for _, l := range lists {
 		if err := m.c.List(ctx, l, client.InNamespace(ns.Name), client.HasLabels{v1alpha1.LabelClusterPropagation},
 			client.MatchingLabels{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue}); err != nil {
 			m.listFailed(ctx, err, ClusterControllerName, "namespace", obj)

@@ -116,7 +116,6 @@ func newSyncer(opts Options) *syncer {
 func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKind[T], obj T, sc scope) error {
 	if !optedIn(obj) || !obj.GetDeletionTimestamp().IsZero() {
 		// Opted out (or going away): leave the workload exactly as it is.
-		r.forgetUID(obj.GetUID())
 		r.forget(k.name, client.ObjectKeyFromObject(obj))
 		return nil
 	}

@@ -41,17 +41,6 @@ func (s Scope) Contains(ns string) bool {
 	return found
 }
 
-// Outside returns the namespaces of names that are not in the scope, in order.
-func (s Scope) Outside(names []string) []string {
-	var out []string
-	for _, n := range names {
-		if !s.Contains(n) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 // CacheNamespaces is the scope as controller-runtime's cache.Options.DefaultNamespaces
 // (and cluster.Options' Cache): one entry per namespace, nil for every namespace.
 // Cluster-scoped kinds are cached whole either way.

@@ -8,7 +8,7 @@ import (
 
 func TestScope(t *testing.T) {
 	all := New()
-	if !all.All() || !all.Contains("anything") || all.CacheNamespaces() != nil || all.Outside([]string{"a"}) != nil ||
+	if !all.All() || !all.Contains("anything") || all.CacheNamespaces() != nil ||
 		all.String() != "all namespaces" || all.Names() != nil {
 		t.Errorf("the zero scope is not every namespace: %+v", all)
 	}
@@ -23,9 +23,6 @@ func TestScope(t *testing.T) {
 		if got := s.Contains(ns); got != want {
 			t.Errorf("Contains(%q) = %v, want %v", ns, got, want)
 		}
-	}
-	if got := s.Outside([]string{"team-c", "team-a", "prod"}); !slices.Equal(got, []string{"team-c", "prod"}) {
-		t.Errorf("Outside = %v", got)
 	}
 	if got := slices.Sorted(maps.Keys(s.CacheNamespaces())); !slices.Equal(got, []string{"team-a", "team-b"}) {
 		t.Errorf("CacheNamespaces = %v", got)

@@ -37,6 +37,9 @@ var (
 // which the events API files in default, and the admission policy's parameter
 // ConfigMap (params) in the release namespace.
 func managerRoleDoc(o *unstructured.Unstructured, params string) (string, error) {
+	if params == "" {
+		return "", fmt.Errorf("config/admission has no parameter ConfigMap")
+	}
 	rules, _, err := unstructured.NestedSlice(o.Object, "rules")
 	if err != nil {
 		return "", err
@@ -52,7 +55,7 @@ func managerRoleDoc(o *unstructured.Unstructured, params string) (string, error)
 			return "", err
 		}
 		cluster, inNamespace = appendRule(cluster, c), appendRule(inNamespace, n)
-		if n != nil && slices.Contains(toStrings(n["apiGroups"]), "events.k8s.io") {
+		if groups, _, _ := unstructured.NestedStringSlice(n, "apiGroups"); slices.Contains(groups, "events.k8s.io") {
 			events = append(events, n)
 		}
 	}
@@ -88,9 +91,6 @@ func managerRoleDoc(o *unstructured.Unstructured, params string) (string, error)
 			}
 		}
 	}
-	if params == "" {
-		return "", fmt.Errorf("config/admission has no parameter ConfigMap")
-	}
 	var b strings.Builder
 	b.WriteString("{{- if $.Values.watchNamespaces }}\n")
 	b.WriteString(docs["cluster"])
@@ -122,8 +122,12 @@ func splitRule(rule map[string]any) (cluster, namespaced map[string]any, err err
 	if _, ok := rule["nonResourceURLs"]; ok {
 		return nil, nil, fmt.Errorf("config/rbac %s grants non-resource URLs, which no Role can", managerRole)
 	}
+	resources, _, err := unstructured.NestedStringSlice(rule, "resources")
+	if err != nil {
+		return nil, nil, fmt.Errorf("config/rbac %s: %w", managerRole, err)
+	}
 	var c, n []any
-	for _, res := range toStrings(rule["resources"]) {
+	for _, res := range resources {
 		switch {
 		case slices.Contains(clusterScoped, res):
 			c = append(c, res)
@@ -152,13 +156,4 @@ func appendRule(rules []any, r map[string]any) []any {
 		return rules
 	}
 	return append(rules, r)
-}
-
-func toStrings(v any) []string {
-	list, _ := v.([]any)
-	out := make([]string, 0, len(list))
-	for _, s := range list {
-		out = append(out, fmt.Sprint(s))
-	}
-	return out
 }
