@@ -15,4 +15,9 @@
 // SetSoftLimit bounds the other end: it sets the runtime's soft memory limit from
 // the container's memory limit, so the heap's growth between collections (up to
 // twice the live heap by default) does not take a start-up or a fan-out past it.
+//
+// StartHeadroom bounds that growth wherever the limit is, for a deployer who trades
+// CPU for a flat memory profile (--gc-headroom): it paces the collector by an
+// amount instead of the live heap again, so a fan-out's peak is its steady state
+// plus the headroom, not twice it.
 package memrelease
