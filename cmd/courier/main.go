@@ -65,6 +65,7 @@ type config struct {
 	namespace            string
 	memoryRelease        time.Duration
 	memoryLimit          string
+	gcHeadroom           string
 	watchNamespaces      string
 }
 
@@ -134,6 +135,12 @@ func main() {
 		"The container's memory limit (a quantity, e.g. 256Mi; default $COURIER_MEMORY_LIMIT, which the chart and the "+
 			"bundle fill from limits.memory). The Go runtime's soft memory limit is set to 90% of it, so a start-up or a "+
 			"fan-out collects garbage harder instead of being OOM-killed. Ignored when GOMEMLIMIT is set.")
+	flag.StringVar(&c.gcHeadroom, "gc-headroom", "0",
+		"How far the Go heap may grow past what the last collection found live before the next one (a quantity such as "+
+			resource.NewQuantity(memrelease.SuggestedHeadroom, resource.BinarySI).String()+"; 0, the default, keeps the runtime's "+
+			"pacing, which lets it grow by the live heap again): a fan-out or a start-up over thousands of copies then peaks "+
+			"about this far above its steady memory instead of up to twice it, for about twice the CPU while it lasts "+
+			"(docs/performance.md, scenario 9). Ignored when GOGC is set.")
 	showVersion := flag.Bool("version", false, "Print the version and exit.")
 	zapOpts := zap.Options{Development: false} // JSON, info level; --zap-log-level=debug for more
 	zapOpts.BindFlags(flag.CommandLine)
@@ -165,6 +172,9 @@ func run(c config) error {
 		if soft := memrelease.SetSoftLimit(q.Value()); soft > 0 {
 			log.Info("soft memory limit set", "containerLimit", q.String(), "softLimitBytes", soft)
 		}
+	}
+	if err := paceCollector(c.gcHeadroom); err != nil {
+		return err
 	}
 	restCfg.QPS = float32(c.qps)
 	restCfg.Burst = c.burst
@@ -282,6 +292,20 @@ func installAdmissionPolicy(mgr ctrl.Manager, namespace string) error {
 		return err
 	}
 	return mgr.Add(&authzpolicy.Installer{Client: c, Namespace: namespace, Log: ctrl.Log.WithName("admission-policy")})
+}
+
+// paceCollector starts the collector's headroom pacing (memrelease.StartHeadroom)
+// before anything is listed: a start-up's initial lists are one of the peaks it
+// bounds.
+func paceCollector(headroom string) error {
+	q, err := resource.ParseQuantity(headroom)
+	if err != nil || q.Sign() < 0 {
+		return fmt.Errorf("--gc-headroom %q: want a non-negative quantity such as 16Mi", headroom)
+	}
+	if gogc, _ := memrelease.StartHeadroom(uint64(q.Value())); gogc > 0 {
+		ctrl.Log.WithName("setup").Info("collector paced by headroom", "headroom", q.String(), "gogc", gogc)
+	}
+	return nil
 }
 
 // addMemoryReleaser adds the Runnable that returns free heap to the kernel after a
