@@ -13,16 +13,16 @@ import (
 // at up to 150 MiB of heap while a fan-out or a start-up decodes payloads that are
 // garbage a moment later, so its peak is twice its steady state wherever the
 // container's limit is. Headroom paces it by an amount instead of a ratio: after
-// every collection GOGC is set so that the next one starts at most Bytes past the
-// live heap (never above the GOGC the process started with, so a small heap is
+// every collection GOGC is set so that the next one starts at most the headroom past
+// the live heap (never above the GOGC the process started with, so a small heap is
 // paced as before). Only garbage waits for the collector: what the peak adds to
-// the steady state is then Bytes, not the live heap again. The price is more
-// collections when the live heap is large (one per Bytes allocated); MinGCPercent
+// the steady state is then the headroom, not the live heap again. The price is
+// more collections when the live heap is large (one per headroom allocated); MinGCPercent
 // bounds it.
 
 // SuggestedHeadroom is the headroom docs/performance.md measured (scenario 9): with
 // it a fan-out of 20,000 copies of 8 KiB, or 5,000 of 64 KiB, and a restart on them
-// peak within 32 MiB of their steady RSS, where the default pacing peaks 57–84 MiB
+// peak within 32 MiB of their steady RSS, where the default pacing peaks up to 84 MiB
 // above it; the price is about 2.3 times the CPU and twice the time of that
 // fan-out (16 MiB allocated per collection of a 60 MiB live heap). The manager
 // does not pace by default for that reason: its soft memory limit already keeps a
