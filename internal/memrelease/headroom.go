@@ -4,7 +4,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"sync"
 )
 
@@ -29,6 +28,12 @@ import (
 // peak inside the container's limit, collecting harder only near it.
 const SuggestedHeadroom = 16 << 20
 
+// The roots the runtime scans besides the heap, which its pacing counts too.
+const (
+	stackMetric   = "/gc/scan/stack:bytes"
+	globalsMetric = "/gc/scan/globals:bytes"
+)
+
 // MinGCPercent is the least GOGC Headroom sets: past a live heap of ten times the
 // headroom the heap grows by a tenth of it, because a smaller step would have the
 // collector mark the whole live heap for every few MiB allocated.
@@ -41,10 +46,13 @@ const MinGCPercent = 10
 // MinGCPercent.
 func GCPercent(headroom, live, roots uint64, ceiling int) int {
 	scanned := live + roots
-	if scanned == 0 || headroom*100/scanned >= uint64(ceiling) {
+	if scanned == 0 {
 		return ceiling
 	}
-	return max(MinGCPercent, int(headroom*100/scanned))
+	if percent := headroom * 100 / scanned; percent < uint64(ceiling) {
+		return max(MinGCPercent, int(percent))
+	}
+	return ceiling
 }
 
 // StartHeadroom paces the collector with a headroom of bytes (see GCPercent) until
@@ -100,15 +108,8 @@ func (p *pacer) stop() {
 // cycle: SetGCPercent only recomputes the pacing, under the heap lock). It
 // reports false, and does nothing, once the pacer is stopped.
 func (p *pacer) adjust() bool {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}}
-	metrics.Read(s)
-	v := func(i int) uint64 {
-		if s[i].Value.Kind() != metrics.KindUint64 {
-			return 0
-		}
-		return s[i].Value.Uint64()
-	}
-	want := GCPercent(p.headroom, v(0), v(1)+v(2), p.ceiling)
+	v := readUint64(liveMetric, stackMetric, globalsMetric)
+	want := GCPercent(p.headroom, v[0], v[1]+v[2], p.ceiling)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stopped {

@@ -3,7 +3,6 @@ package memrelease
 import (
 	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"testing"
 	"time"
 )
@@ -51,10 +50,11 @@ func TestHeadroomBoundsTheHeapGoal(t *testing.T) {
 	}
 	// The pacer has caught up once GOGC is what the last cycle's live heap asks for.
 	percent := settle(t, func(p uint64) bool {
-		live, roots := read2("/gc/heap/live:bytes", "/gc/scan/stack:bytes")
-		return p < 100 && int(p) == GCPercent(8*mib, live, roots+readGlobals(), 100)
+		v := readUint64(liveMetric, stackMetric, globalsMetric)
+		return p < 100 && int(p) == GCPercent(8*mib, v[0], v[1]+v[2], 100)
 	})
-	live, goal := read2("/gc/heap/live:bytes", "/gc/heap/goal:bytes")
+	v := readUint64(liveMetric, "/gc/heap/goal:bytes")
+	live, goal := v[0], v[1]
 	if goal-live > 9*mib {
 		t.Fatalf("with 64 MiB live and an 8 MiB headroom the next GC starts %d MiB later (GOGC %d), want about 8", (goal-live)/mib, percent)
 	}
@@ -100,18 +100,4 @@ func settle(t *testing.T, ok func(uint64) bool) uint64 {
 	}
 }
 
-func readGlobals() uint64 {
-	g, _ := read2("/gc/scan/globals:bytes", "/gc/scan/globals:bytes")
-	return g
-}
-
-func readGOGC() uint64 {
-	p, _ := read2("/gc/gogc:percent", "/gc/gogc:percent")
-	return p
-}
-
-func read2(a, b string) (uint64, uint64) {
-	s := []metrics.Sample{{Name: a}, {Name: b}}
-	metrics.Read(s)
-	return s[0].Value.Uint64(), s[1].Value.Uint64()
-}
+func readGOGC() uint64 { return readUint64("/gc/gogc:percent")[0] }

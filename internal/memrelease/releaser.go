@@ -108,13 +108,23 @@ type heapState struct {
 }
 
 func read() heapState {
-	s := []metrics.Sample{{Name: liveMetric}, {Name: freeMetric}, {Name: releasedMetric}, {Name: cyclesMetric}}
-	metrics.Read(s)
-	value := func(i int) uint64 {
-		if s[i].Value.Kind() != metrics.KindUint64 {
-			return 0
-		}
-		return s[i].Value.Uint64()
+	v := readUint64(liveMetric, freeMetric, releasedMetric, cyclesMetric)
+	return heapState{live: v[0], free: v[1], released: v[2], cycles: v[3]}
+}
+
+// readUint64 reads the named runtime metrics, each 0 where this runtime does not
+// have it as a uint64 (a renamed or retired metric reads as nothing, not a panic).
+func readUint64(names ...string) []uint64 {
+	s := make([]metrics.Sample, len(names))
+	for i, n := range names {
+		s[i].Name = n
 	}
-	return heapState{live: value(0), free: value(1), released: value(2), cycles: value(3)}
+	metrics.Read(s)
+	v := make([]uint64, len(s))
+	for i := range s {
+		if s[i].Value.Kind() == metrics.KindUint64 {
+			v[i] = s[i].Value.Uint64()
+		}
+	}
+	return v
 }
