@@ -26,17 +26,10 @@ func observe(ctx context.Context, reader client.Reader, namespace string, refs [
 	obs := observation{Digests: make(map[string]string, len(refs))}
 	entries := make([]contenthash.Entry, 0, len(refs))
 	for _, ref := range refs {
-		var keys []string
-		if keyed {
-			keys = ref.Keys
-		}
+		key, keys := inputKey(ref, keyed)
 		digest, err := digestOf(ctx, reader, types.NamespacedName{Namespace: namespace, Name: ref.Name}, ref.Kind, keys)
 		if err != nil {
 			return observation{}, fmt.Errorf("reading %s: %w", ref, err)
-		}
-		key := ref.String()
-		if len(keys) > 0 {
-			key += ":" + strings.Join(keys, "+") // keys hold neither ",", "=" nor "+"
 		}
 		obs.Digests[key] = digest
 		entries = append(entries, contenthash.Entry{Key: key, Digest: digest})
@@ -46,6 +39,16 @@ func observe(ctx context.Context, reader client.Reader, namespace string, refs [
 	}
 	obs.Hash = contenthash.Combine(entries)
 	return obs, nil
+}
+
+// inputKey is how ref is named in an observation, and the keys it is hashed on:
+// with keyed, an input read by named keys only is "configmap/app:LOG_LEVEL+PORT",
+// hashed on those keys; otherwise "configmap/app", hashed whole.
+func inputKey(ref workloadrefs.Reference, keyed bool) (string, []string) {
+	if !keyed || len(ref.Keys) == 0 {
+		return ref.String(), nil
+	}
+	return ref.String() + ":" + strings.Join(ref.Keys, "+"), ref.Keys // keys hold neither ",", "=" nor "+"
 }
 
 // digestOf reads one input and returns the digest of its content (of keys only,

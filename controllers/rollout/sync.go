@@ -2,7 +2,6 @@ package rollout
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -129,18 +128,13 @@ func syncWorkload[T client.Object](ctx context.Context, r *syncer, k workloadKin
 		}
 	}
 
-	refs, annErr := k.inputs(obj)
-	obs, err := observe(ctx, sc.Reader, obj.GetNamespace(), refs, onKeys(obj))
+	now := r.now()
+	ev, err := evaluate(ctx, r, k, obj, sc.Reader, now)
 	if err != nil {
 		return err
 	}
-	p, policyErr := r.policyFor(obj)
-	pl, placementErr := k.placementOf(obj)
-	r.reportProblems(k.name, obj, errors.Join(annErr, policyErr, placementErr), obs.MissingRequired, sc, log)
-
-	now := r.now()
-	cur := readRecord(obj.GetAnnotations(), pl.markers(obj, k.template(obj)))
-	d := decide(cur, obs, paused(obj), now, p)
+	obs, pl, cur, d := ev.obs, ev.placement, ev.cur, ev.decision
+	r.reportProblems(k.name, obj, ev.problems, obs.MissingRequired, sc, log)
 	d.Next.JobDue = jobDue(k, obj, cur, d)
 
 	if d.Action == actRollout {
