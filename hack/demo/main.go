@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/courier-operator/courier/internal/cli"
 	"github.com/courier-operator/courier/test/testenv"
 )
 
@@ -84,13 +85,15 @@ func run(check bool, timeout time.Duration) error {
 	}
 	kubectl := filepath.Join(env.BinaryAssetsDirectory, "kubectl")
 
-	say("building courier")
+	say("building courier and its kubectl plugin")
 	bin := filepath.Join(tmp, "courier")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/courier")
+	// kubectl finds the plugin on the PATH as kubectl-courier: `kubectl courier`.
+	build := exec.Command("go", "build", "-o", tmp+string(filepath.Separator), "./cmd/courier", "./cmd/kubectl-courier")
 	build.Dir, build.Stdout, build.Stderr = root, os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("building courier: %w", err)
 	}
+	pluginPath := tmp + string(filepath.ListSeparator) + os.Getenv("PATH")
 	metricsAddr, probeAddr := freeAddr(), freeAddr()
 	logFile, err := os.Create(filepath.Join(tmp, "courier.log"))
 	if err != nil {
@@ -103,7 +106,7 @@ func run(check bool, timeout time.Duration) error {
 		return fmt.Errorf("creating namespace %s: %w\n%s", demoNamespace, err, out)
 	}
 	mgr := exec.Command(bin, "--metrics-secure=false", "--metrics-bind-address="+metricsAddr,
-		"--health-probe-bind-address="+probeAddr, "--rollout-coalesce-window=2s",
+		"--health-probe-bind-address="+probeAddr, coalesceWindow,
 		"--install-admission-policy", "--namespace="+demoNamespace)
 	mgr.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 	mgr.Stdout, mgr.Stderr = logFile, logFile
@@ -172,6 +175,15 @@ func run(check bool, timeout time.Duration) error {
 		out, _ := k(showRollout...)
 		fmt.Print(out)
 		say("the Deployment and the CronJob rolled once, and the CronJob started its Job")
+		// The plugin, found by kubectl on the PATH as a user installs it.
+		status := exec.Command(kubectl, "courier", "status", "-A", coalesceWindow, "--kubeconfig", kubeconfig) // kubectl takes no flags before a plugin's name
+		status.Env = append(os.Environ(), "PATH="+pluginPath)
+		statusOut, err := status.CombinedOutput()
+		fmt.Print(string(statusOut))
+		if code := status.ProcessState.ExitCode(); err != nil && code != cli.ExitNotReady {
+			return fmt.Errorf("kubectl courier status: %w", err)
+		}
+		say("kubectl courier status ran as a kubectl plugin")
 		return nil
 	}
 
@@ -179,9 +191,10 @@ func run(check bool, timeout time.Duration) error {
 Courier is running on a local control plane. In another terminal:
 
     export KUBECONFIG=%s
-    export PATH=%s:$PATH      # a matching kubectl
+    export PATH=%s:%s:$PATH      # a matching kubectl and kubectl-courier
     kubectl get ns
     kubectl get clusterpropagations,propagations -A     # short names: cprop, prop
+    kubectl courier status -A %s      # propagations, workloads, why a change waits
     kubectl get secrets -A -l app.kubernetes.io/managed-by=courier
 
 Rollout on change (namespace demo-rollout: Deployment web and CronJob report read
@@ -192,7 +205,7 @@ ConfigMap app-config). Change it, then see each roll exactly once:
 
 Press Ctrl-C to stop everything and remove %s.
 
-`, kubeconfig, env.BinaryAssetsDirectory, shellJoin(changeConfig), shellJoin(showRollout), tmp)
+`, kubeconfig, env.BinaryAssetsDirectory, tmp, coalesceWindow, shellJoin(changeConfig), shellJoin(showRollout), tmp)
 	fmt.Print(get())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -209,6 +222,10 @@ Press Ctrl-C to stop everything and remove %s.
 		return fmt.Errorf("courier exited unexpectedly (%w); log:\n%s", mgrErr, tail(logs, 40))
 	}
 }
+
+// coalesceWindow is the demo manager's coalescing window, short so a change rolls
+// at once; kubectl courier is told the same, as it cannot read the manager's flags.
+const coalesceWindow = "--rollout-coalesce-window=2s"
 
 // changeConfig is the kubectl command that changes the demo's ConfigMap.
 var changeConfig = []string{"-n", "demo-rollout", "patch", "configmap", "app-config", "--type=merge", "-p", `{"data":{"LOG_LEVEL":"debug"}}`}
