@@ -26,6 +26,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/courier-operator/courier/controllers"
+	"github.com/courier-operator/courier/controllers/propagation"
 	"github.com/courier-operator/courier/controllers/rollout"
 	"github.com/courier-operator/courier/internal/authzpolicy"
 	"github.com/courier-operator/courier/internal/memrelease"
@@ -94,7 +95,7 @@ func main() {
 		"Client-side requests per second to the API server; a negative value disables client-side throttling "+
 			"and relies on API Priority and Fairness.")
 	flag.IntVar(&c.burst, "kube-api-burst", 0, "Client-side burst (only with a positive --kube-api-qps).")
-	flag.StringVar(&c.excludedNamespaces, "excluded-namespaces", "kube-system,kube-public,kube-node-lease",
+	flag.StringVar(&c.excludedNamespaces, "excluded-namespaces", strings.Join(propagation.DefaultExcludedNamespaces, ","),
 		"Comma-separated glob patterns of namespaces no propagation ever targets.")
 	flag.StringVar(&c.watchNamespaces, "watch-namespaces", "",
 		"Comma-separated namespaces a namespaced install is limited to: Courier caches, watches, targets and rolls out "+

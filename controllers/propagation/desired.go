@@ -83,22 +83,48 @@ func pullTargeting(c client.Reader, p *v1alpha1.Propagation, global []string, wi
 		if err := c.Get(ctx, types.NamespacedName{Name: p.Namespace}, &ns); err != nil {
 			return nil, fmt.Errorf("reading namespace %s: %w", p.Namespace, err)
 		}
-		copyName := src.GetName()
-		if p.Spec.Template != nil && p.Spec.Template.Name != "" {
-			copyName = p.Spec.Template.Name
-		}
-		if ok, why := consent.Check(src.GetAnnotations(), ns.Name, ns.Labels); !ok {
+		switch refused, why := pullRefusal(src.GetAnnotations(), &ns, global); refused {
+		case refusedConsent:
 			notReady(ReasonNotShared, "source %s %s/%s is not shared with namespace %s: %s",
 				src.GetKind(), src.GetNamespace(), src.GetName(), ns.Name, why)
-			withdrawn[types.NamespacedName{Namespace: p.Namespace, Name: copyName}] = true
+			withdrawn[types.NamespacedName{Namespace: p.Namespace, Name: CopyName(p.Spec.Template, src.GetName())}] = true
 			return nil, nil
-		}
-		if m := (targetMatcher{global: global, include: []v1alpha1.NamespacePattern{"*"}}); !m.matches(&ns) {
+		case refusedExcluded:
 			notReady(ReasonNotShared, "namespace %s is excluded from propagation by the operator's configuration", ns.Name)
 			return nil, nil
 		}
 		return []string{p.Namespace}, nil
 	}
+}
+
+// Why a pull is refused (pullRefusal).
+const (
+	refusedNone = iota
+	// refusedConsent: the source's owner did not consent (its copy is withdrawn).
+	refusedConsent
+	// refusedExcluded: the manager's --excluded-namespaces exclude the namespace.
+	refusedExcluded
+)
+
+// pullRefusal decides whether a source with these annotations may be pulled into
+// ns, and says why not: the rule of pullTargeting and of WhyNotPulled.
+func pullRefusal(annotations map[string]string, ns *corev1.Namespace, global []string) (int, string) {
+	if ok, why := consent.Check(annotations, ns.Name, ns.Labels); !ok {
+		return refusedConsent, why
+	}
+	if m := (targetMatcher{global: global, include: []v1alpha1.NamespacePattern{"*"}}); !m.matches(ns) {
+		return refusedExcluded, m.mismatch(ns)
+	}
+	return refusedNone, ""
+}
+
+// CopyName is the name of the copy of the source named source: template.name
+// renames it (allowed with one source only), otherwise it keeps its name.
+func CopyName(template *v1alpha1.CopyTemplate, source string) string {
+	if template != nil && template.Name != "" {
+		return template.Name
+	}
+	return source
 }
 
 // buildCopies builds the copy of every source in every target namespace.

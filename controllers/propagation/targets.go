@@ -1,6 +1,8 @@
 package propagation
 
 import (
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -30,18 +32,32 @@ func newTargetMatcher(t v1alpha1.ClusterTargets, global []string) (targetMatcher
 
 // matches reports whether ns is a target, ignoring which source it is for (the
 // source's own namespace is removed per source, see isTargetFor).
-func (m targetMatcher) matches(ns *corev1.Namespace) bool {
-	if ns.Status.Phase == corev1.NamespaceTerminating || !ns.DeletionTimestamp.IsZero() {
-		return false
+func (m targetMatcher) matches(ns *corev1.Namespace) bool { return m.mismatch(ns) == "" }
+
+// mismatch says why ns is not a target, or "" when it is one: the one rule behind
+// matches and kubectl-courier's answers (WhyNotTarget).
+func (m targetMatcher) mismatch(ns *corev1.Namespace) string {
+	switch {
+	case ns.Status.Phase == corev1.NamespaceTerminating || !ns.DeletionTimestamp.IsZero():
+		return "the namespace is being deleted"
+	case glob.MatchAny(m.global, ns.Name):
+		return "the namespace is excluded from every propagation by the manager's --excluded-namespaces (" + strings.Join(m.global, ",") + ")"
+	case glob.MatchAny(m.exclude, ns.Name):
+		return "the namespace matches targets.excludeNamespaces (" + patterns(m.exclude) + ")"
+	case m.selector == nil && len(m.include) == 0:
+		return "the targets select no namespace"
+	case m.selector != nil && !m.selector.Matches(labels.Set(ns.Labels)):
+		return "the namespace's labels do not match targets.namespaceSelector (" + m.selector.String() + ")"
+	case len(m.include) > 0 && !glob.MatchAny(m.include, ns.Name):
+		return "the namespace matches none of targets.namespaces (" + patterns(m.include) + ")"
 	}
-	if glob.MatchAny(m.global, ns.Name) || glob.MatchAny(m.exclude, ns.Name) {
-		return false
+	return ""
+}
+
+func patterns(ps []v1alpha1.NamespacePattern) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = string(p)
 	}
-	if m.selector == nil && len(m.include) == 0 {
-		return false
-	}
-	if m.selector != nil && !m.selector.Matches(labels.Set(ns.Labels)) {
-		return false
-	}
-	return len(m.include) == 0 || glob.MatchAny(m.include, ns.Name)
+	return strings.Join(s, ",")
 }

@@ -37,27 +37,58 @@ func TestTargetMatcher(t *testing.T) {
 		name    string
 		targets v1alpha1.ClusterTargets
 		ns      *corev1.Namespace
-		want    bool
+		// why is the start of the reason WhyNotTarget gives; "" for a target.
+		why string
 	}{
-		{"selector match", v1alpha1.ClusterTargets{NamespaceSelector: sel}, ns("x", map[string]string{"team": "a"}), true},
-		{"selector miss", v1alpha1.ClusterTargets{NamespaceSelector: sel}, ns("x", map[string]string{"team": "b"}), false},
-		{"glob match", v1alpha1.ClusterTargets{Namespaces: []v1alpha1.NamespacePattern{"team-*"}}, ns("team-1", nil), true},
-		{"glob miss", v1alpha1.ClusterTargets{Namespaces: []v1alpha1.NamespacePattern{"team-*"}}, ns("web", nil), false},
-		{"selector AND glob", v1alpha1.ClusterTargets{NamespaceSelector: sel, Namespaces: []v1alpha1.NamespacePattern{"team-*"}}, ns("web", map[string]string{"team": "a"}), false},
-		{"excluded by spec", v1alpha1.ClusterTargets{NamespaceSelector: &v1alpha1.LabelSelector{}, ExcludeNamespaces: []v1alpha1.NamespacePattern{"*-sandbox"}}, ns("x-sandbox", nil), false},
-		{"excluded globally", v1alpha1.ClusterTargets{NamespaceSelector: &v1alpha1.LabelSelector{}}, ns("kube-system", nil), false},
-		{"empty selector selects all", v1alpha1.ClusterTargets{NamespaceSelector: &v1alpha1.LabelSelector{}}, ns("anything", nil), true},
-		{"no constraint selects nothing", v1alpha1.ClusterTargets{}, ns("anything", nil), false},
+		{"selector match", v1alpha1.ClusterTargets{NamespaceSelector: sel}, ns("x", map[string]string{"team": "a"}), ""},
+		{"selector miss", v1alpha1.ClusterTargets{NamespaceSelector: sel}, ns("x", map[string]string{"team": "b"}),
+			"the namespace's labels do not match targets.namespaceSelector (team=a)"},
+		{"glob match", v1alpha1.ClusterTargets{Namespaces: []v1alpha1.NamespacePattern{"team-*"}}, ns("team-1", nil), ""},
+		{"glob miss", v1alpha1.ClusterTargets{Namespaces: []v1alpha1.NamespacePattern{"team-*"}}, ns("web", nil),
+			"the namespace matches none of targets.namespaces (team-*)"},
+		{"selector AND glob", v1alpha1.ClusterTargets{NamespaceSelector: sel, Namespaces: []v1alpha1.NamespacePattern{"team-*"}}, ns("web", map[string]string{"team": "a"}),
+			"the namespace matches none of targets.namespaces (team-*)"},
+		{"excluded by spec", v1alpha1.ClusterTargets{NamespaceSelector: &v1alpha1.LabelSelector{}, ExcludeNamespaces: []v1alpha1.NamespacePattern{"*-sandbox"}}, ns("x-sandbox", nil),
+			"the namespace matches targets.excludeNamespaces (*-sandbox)"},
+		{"excluded globally", v1alpha1.ClusterTargets{NamespaceSelector: &v1alpha1.LabelSelector{}}, ns("kube-system", nil),
+			"the namespace is excluded from every propagation by the manager's --excluded-namespaces (kube-system,kube-public,kube-node-lease)"},
+		{"empty selector selects all", v1alpha1.ClusterTargets{NamespaceSelector: &v1alpha1.LabelSelector{}}, ns("anything", nil), ""},
+		{"no constraint selects nothing", v1alpha1.ClusterTargets{}, ns("anything", nil), "the targets select no namespace"},
 		{"terminating", v1alpha1.ClusterTargets{NamespaceSelector: &v1alpha1.LabelSelector{}},
-			&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "t"}, Status: corev1.NamespaceStatus{Phase: corev1.NamespaceTerminating}}, false},
+			&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "t"}, Status: corev1.NamespaceStatus{Phase: corev1.NamespaceTerminating}},
+			"the namespace is being deleted"},
 	}
 	for _, c := range cases {
 		m, err := newTargetMatcher(c.targets, DefaultExcludedNamespaces)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		if got := m.matches(c.ns); got != c.want {
-			t.Errorf("%s: matches = %v, want %v", c.name, got, c.want)
+		if got := m.matches(c.ns); got != (c.why == "") {
+			t.Errorf("%s: matches = %v, want %v", c.name, got, c.why == "")
+		}
+		why, err := WhyNotTarget(&v1alpha1.ClusterPropagation{Spec: v1alpha1.ClusterPropagationSpec{Targets: c.targets}}, c.ns, DefaultExcludedNamespaces)
+		if err != nil || why != c.why {
+			t.Errorf("%s: WhyNotTarget = %q, %v; want %q", c.name, why, err, c.why)
+		}
+	}
+}
+
+func TestWhyNotPulled(t *testing.T) {
+	shared := map[string]string{v1alpha1.AnnotationShareWithNamespaces: "team-*"}
+	for _, c := range []struct {
+		name string
+		ann  map[string]string
+		ns   *corev1.Namespace
+		why  string
+	}{
+		{"shared", shared, ns("team-a", nil), ""},
+		{"not shared", nil, ns("team-a", nil), "the source carries neither"},
+		{"not with this namespace", shared, ns("web", nil), `namespace "web" matches neither`},
+		{"excluded by the manager", map[string]string{v1alpha1.AnnotationShareWithNamespaces: "*"}, ns("kube-public", nil),
+			"the namespace is excluded from every propagation by the manager's --excluded-namespaces"},
+	} {
+		if why := WhyNotPulled(c.ann, c.ns, DefaultExcludedNamespaces); !strings.HasPrefix(why, c.why) || (c.why == "") != (why == "") {
+			t.Errorf("%s: WhyNotPulled = %q; want it to start with %q", c.name, why, c.why)
 		}
 	}
 }
