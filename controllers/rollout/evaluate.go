@@ -23,6 +23,8 @@ type evaluation struct {
 	placement placement
 	// cur is the state stored on the workload.
 	cur record
+	// policy is when the workload's changes roll.
+	policy policy
 	// decision is what the policy decides now.
 	decision decision
 	// problems are the workload's invalid annotations (references, schedule,
@@ -42,7 +44,7 @@ func evaluate[T client.Object](ctx context.Context, r *syncer, k workloadKind[T]
 	pl, placementErr := k.placementOf(obj)
 	cur := readRecord(obj.GetAnnotations(), pl.markers(obj, k.template(obj)))
 	return evaluation{
-		refs: refs, obs: obs, placement: pl, cur: cur,
+		refs: refs, obs: obs, placement: pl, cur: cur, policy: p,
 		decision: decide(cur, obs, paused(obj), now, p),
 		problems: errors.Join(annErr, policyErr, placementErr),
 	}, nil

@@ -61,6 +61,13 @@ type Explanation struct {
 	Missing []string `json:"missing,omitempty"`
 	// Problems are invalid annotation entries, which the controller ignores.
 	Problems []string `json:"problems,omitempty"`
+	// Paused is whether the workload's rollouts are paused (AnnotationPaused).
+	Paused bool `json:"paused,omitempty"`
+	// Windows are the weekly windows its rollouts happen in (empty: any time), and
+	// MinInterval the least time between two of them (zero: none): the
+	// workload's own annotations, or the options'.
+	Windows     string `json:"windows,omitempty"`
+	MinInterval string `json:"minInterval,omitempty"`
 }
 
 // Input is one ConfigMap or Secret a workload consumes.
@@ -155,6 +162,10 @@ func explain[T client.Object](ctx context.Context, s *syncer, k workloadKind[T],
 		x.LastRollout = &ev.cur.LastRollout
 	}
 	d := ev.decision
+	x.Paused, x.Windows = paused(obj), ev.policy.Windows.String()
+	if ev.policy.MinInterval > 0 {
+		x.MinInterval = ev.policy.MinInterval.String()
+	}
 	x.Action, x.Waiting, x.Changed, x.Missing = d.Action.String(), waitReason(d.Action), d.Changed, ev.obs.MissingRequired
 	if d.Action == actScheduled && !d.RollsAt.IsZero() {
 		x.RollsAt = &d.RollsAt
