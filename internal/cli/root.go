@@ -26,7 +26,7 @@ func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	root.SetErr(streams.ErrOut)
 	flags.AddFlags(root.PersistentFlags())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
-	root.AddCommand(newStatusCommand(flags, streams))
+	root.AddCommand(newStatusCommand(flags, streams), newWhyCommand(flags, streams))
 	return root
 }
 

@@ -19,7 +19,6 @@ import (
 
 	"github.com/courier-operator/courier/api/v1alpha1"
 	"github.com/courier-operator/courier/controllers/rollout"
-	"github.com/courier-operator/courier/internal/schedule"
 	"github.com/courier-operator/courier/pkg/reconciler"
 )
 
@@ -27,12 +26,7 @@ import (
 type statusOptions struct {
 	output        string
 	allNamespaces bool
-	// The manager's rollout flags, which the CLI cannot read from the cluster: the
-	// same names and defaults, so the decisions shown are the manager's.
-	rolloutKinds       []string
-	rolloutWindow      time.Duration
-	rolloutWindows     string
-	rolloutMinInterval time.Duration
+	rollout       rolloutFlags
 	// only, when set, limits the report to one propagation (KIND/NAME).
 	only *objectRef
 	// now is the clock (fixed in tests, so golden output does not age).
@@ -88,21 +82,14 @@ func newStatusCommand(flags *genericclioptions.ConfigFlags, streams genericioopt
 	}
 	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "Output format: table, wide, json or yaml")
 	cmd.Flags().BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "Show Propagations and workloads in every namespace")
-	cmd.Flags().StringArrayVar(&o.rolloutKinds, "rollout-kind", nil,
-		"As the manager's flag: a declared workload kind (GROUP/VERSION/KIND[=FIELD.PATH]); repeat for more")
-	cmd.Flags().DurationVar(&o.rolloutWindow, "rollout-coalesce-window", rollout.DefaultWindow,
-		"As the manager's flag: how long a change waits for more changes")
-	cmd.Flags().StringVar(&o.rolloutWindows, "rollout-windows", "",
-		"As the manager's flag: the weekly windows rollouts happen in, for workloads without their own")
-	cmd.Flags().DurationVar(&o.rolloutMinInterval, "rollout-min-interval", 0,
-		"As the manager's flag: the least time between two rollouts of a workload")
+	o.rollout.add(cmd)
 	return cmd
 }
 
 // complete checks the flags and parses the argument.
 func (o *statusOptions) complete(args []string) error {
-	if !slices.Contains([]string{"table", "wide", "json", "yaml"}, o.output) {
-		return usageError("--output %q: want table, wide, json or yaml", o.output)
+	if err := checkOutput(o.output); err != nil {
+		return err
 	}
 	switch len(args) {
 	case 0:
@@ -233,19 +220,10 @@ func (o *statusOptions) gather(ctx context.Context, c client.Client, ns string) 
 // gatherWorkloads adds every opted-in workload of every kind the cluster serves,
 // and returns how many kinds it could list.
 func (o *statusOptions) gatherWorkloads(ctx context.Context, c client.Client, ns string, r *statusReport, note func(error) error) (int, error) {
-	var custom []rollout.CustomKind
-	for _, s := range o.rolloutKinds {
-		k, err := rollout.ParseCustomKind(s)
-		if err != nil {
-			return 0, usageError("--rollout-kind: %v", err)
-		}
-		custom = append(custom, k)
-	}
-	windows, err := schedule.ParseWindows(o.rolloutWindows)
+	ex, err := o.rollout.explainer()
 	if err != nil {
-		return 0, usageError("--rollout-windows: %v", err)
+		return 0, err
 	}
-	ex := rollout.NewExplainer(rollout.Options{CustomKinds: custom, Window: o.rolloutWindow, Windows: windows, MinInterval: o.rolloutMinInterval})
 	listed := 0
 	for _, gvk := range ex.Kinds() {
 		objs, err := listOptedIn(ctx, c, gvk, ns)

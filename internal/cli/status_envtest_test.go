@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,15 +56,39 @@ func readStatus(t *testing.T, args ...string) (statusJSON, result) {
 	return s, res
 }
 
-// TestStatus runs `status` against propagations and workloads in every state the
-// controllers report, made by the controllers themselves.
-func TestStatus(t *testing.T) {
+// fixture creates testdata/cluster.yaml, waits for the controllers to reconcile
+// it, creates testdata/workloads.yaml, waits for every workload's baseline, then
+// changes what the paused and the nightly workload read and waits for both changes
+// to wait. It runs once per process and returns the weekday of the closed window.
+func fixture(t *testing.T) string {
+	t.Helper()
+	fixtureOnce.Do(func() { closedDay = makeFixture(t) })
+	if closedDay == "" {
+		t.Fatal("the fixture could not be made (see the first test that tried)")
+	}
+	return closedDay
+}
+
+var (
+	fixtureOnce sync.Once
+	closedDay   string
+)
+
+func makeFixture(t *testing.T) string {
 	apply(t, "testdata/cluster.yaml", nil)
 	eventually(t, "the propagations reconciled", func() (bool, string) {
 		s, res := readStatus(t, "-A")
-		ok := len(s.ClusterPropagations) == 2 && len(s.Propagations) == 1 &&
-			s.ClusterPropagations[0].Reason != "NotReconciled" && s.ClusterPropagations[1].Reason != "NotReconciled" &&
-			s.Propagations[0].Ready == "True"
+		reasons := map[string]string{}
+		for _, p := range s.ClusterPropagations {
+			reasons["ClusterPropagation/"+p.Name] = p.Reason
+		}
+		for _, p := range s.Propagations {
+			reasons["Propagation/"+p.Namespace+"/"+p.Name] = p.Ready
+		}
+		ok := len(reasons) == 6 && reasons["Propagation/team-a/metrics-token"] == "True" && reasons["ClusterPropagation/registry-pull"] == "ChildConflict"
+		for _, r := range reasons {
+			ok = ok && r != "NotReconciled" && r != "Unknown"
+		}
 		return ok, res.stdout
 	})
 	closed := time.Now().UTC().Add(48 * time.Hour).Weekday().String()[:3]
@@ -92,6 +117,13 @@ func TestStatus(t *testing.T) {
 		return actions["paused"] == "paused" && actions["nightly"] == "scheduled", res.stdout
 	})
 
+	return closed
+}
+
+// TestStatus runs `status` against propagations and workloads in every state the
+// controllers report, made by the controllers themselves.
+func TestStatus(t *testing.T) {
+	closed := fixture(t)
 	t.Run("table, all namespaces", func(t *testing.T) {
 		res := kubectlCourier(t, "status", "-A")
 		if res.code != cli.ExitNotReady {

@@ -16,20 +16,7 @@ import (
 // printStatus writes r as format (table, wide, json, yaml). ns is the namespace
 // shown ("" for all), now the clock the ages are measured against.
 func printStatus(out io.Writer, format, ns string, r statusReport, now time.Time) error {
-	switch format {
-	case "json":
-		b, err := json.MarshalIndent(r, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(out, "%s\n", b)
-		return err
-	case "yaml":
-		b, err := yaml.Marshal(r)
-		if err != nil {
-			return err
-		}
-		_, err = out.Write(b)
+	if done, err := printData(out, format, r); done {
 		return err
 	}
 	wide := format == "wide"
@@ -72,6 +59,27 @@ func printStatus(out io.Writer, format, ns string, r statusReport, now time.Time
 		}
 	}
 	return nil
+}
+
+// printData writes v as JSON or YAML when format asks for one, and reports
+// whether it did.
+func printData(out io.Writer, format string, v any) (bool, error) {
+	var b []byte
+	var err error
+	switch format {
+	case "json":
+		b, err = json.MarshalIndent(v, "", "  ")
+		b = append(b, '\n')
+	case "yaml":
+		b, err = yaml.Marshal(v)
+	default:
+		return false, nil
+	}
+	if err != nil {
+		return true, err
+	}
+	_, err = out.Write(b)
+	return true, err
 }
 
 // tableWriter writes tab-separated rows through kubectl's own tab writer.
