@@ -112,6 +112,10 @@ demo: ## Local control plane with Courier running and the samples applied (Ctrl-
 build: ## Build the manager binary.
 	go build -ldflags "-X github.com/courier-operator/courier/internal/version.Version=v$(VERSION)" -o bin/courier ./cmd/courier
 
+.PHONY: kubectl-courier
+kubectl-courier: ## Build the kubectl plugin, bin/kubectl-courier (put bin/ on the PATH, then run `kubectl courier status -A`).
+	go build -ldflags "-X github.com/courier-operator/courier/internal/version.Version=v$(VERSION)" -o bin/kubectl-courier ./cmd/kubectl-courier
+
 .PHONY: run
 run: manifests generate ## Run the manager from your host against the cluster in ~/.kube/config.
 	go run ./cmd/courier --metrics-secure=false --metrics-bind-address=:8080

@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/internal/scheme"
+	"github.com/courier-operator/courier/internal/version"
 )
 
 // NewCommand returns the kubectl-courier command tree, writing to streams.
@@ -18,6 +19,7 @@ func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		Long: "kubectl courier shows Courier's propagations and the workloads that roll out on change,\n" +
 			"from the status the controllers write and the rollout controller's own evaluation.",
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl courier"},
+		Version:       version.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -48,7 +48,8 @@ func newStatusCommand(flags *genericclioptions.ConfigFlags, streams genericioopt
 			"rollout on change (in the namespace, or in all with -A): counts, failing targets, each\n" +
 			"workload's inputs, applied hash and pending change, and why a change waits.\n\n" +
 			"Exit codes: 0 everything shown is Ready, 3 something is not, 1 the cluster could not be read, 2 usage.",
-		Example: "  kubectl courier status -A\n  kubectl courier status clusterpropagation/ca-bundle -o yaml",
+		Example:           "  kubectl courier status -A\n  kubectl courier status clusterpropagation/ca-bundle -o yaml",
+		ValidArgsFunction: completePropagations(flags),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.complete(args); err != nil {
 				return err

@@ -44,7 +44,8 @@ func newWhyCommand(flags *genericclioptions.ConfigFlags, streams genericiooption
 			"    an object Courier does not manage, a failure the propagation reports);\n" +
 			"  - a workload: the inputs it consumes and what the next change does.\n" +
 			"The answers come from the controllers' own rules and status.",
-		Example: "  kubectl courier why secret/registry-pull -n team-a\n  kubectl courier why deployment/web -n team-a -o json",
+		Example:           "  kubectl courier why secret/registry-pull -n team-a\n  kubectl courier why deployment/web -n team-a -o json",
+		ValidArgsFunction: completeObjects(flags),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 || !strings.Contains(args[0], "/") {
 				return usageError("want one KIND/NAME argument, such as secret/registry-pull or deployment/web")
