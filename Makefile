@@ -258,6 +258,10 @@ chart-lint: $(HELM) ## helm lint and helm template the chart (offline).
 release-check: $(GORELEASER) ## goreleaser check (offline).
 	$(GORELEASER) check
 
+.PHONY: krew-manifest
+krew-manifest: ## The kubectl-courier krew manifest, dist/krew/courier.yaml, from a release's dist/checksums.txt (after release-snapshot or a release).
+	go run ./hack/krewmanifest -version $(VERSION) -checksums dist/checksums.txt -goreleaser .goreleaser.yaml -out dist/krew/courier.yaml
+
 .PHONY: release-snapshot
 release-snapshot: $(GORELEASER) ## Local release build into dist/ without publishing (images need a container tool with buildx).
 	$(GORELEASER) release --snapshot --clean
