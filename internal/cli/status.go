@@ -167,33 +167,32 @@ func (o *statusOptions) gather(ctx context.Context, c client.Client, ns string) 
 		}
 		return err
 	}
-	if o.only == nil || o.only.kind == "ClusterPropagation" {
-		var l v1alpha1.ClusterPropagationList
-		if err := c.List(ctx, &l); note(err) != nil {
-			return r, err
-		} else if err == nil {
-			readable++
-			for i := range l.Items {
-				p := &l.Items[i]
-				if o.only == nil || o.only.name == p.Name {
-					r.ClusterPropagations = append(r.ClusterPropagations, propagationOf("ClusterPropagation", p, &p.Status))
-				}
+	// add lists one kind of propagation into into, keeping the one asked for.
+	add := func(kind string, list client.ObjectList, into *[]propagationStatus, opts ...client.ListOption) error {
+		if o.only != nil && o.only.kind != kind {
+			return nil
+		}
+		err := c.List(ctx, list, opts...)
+		if err != nil {
+			return note(err)
+		}
+		readable++
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if p := it.(client.Object); o.only == nil || o.only.name == p.GetName() {
+				*into = append(*into, propagationOf(kind, p, statusOf(p)))
 			}
 		}
+		return nil
 	}
-	if o.only == nil || o.only.kind == "Propagation" {
-		var l v1alpha1.PropagationList
-		if err := c.List(ctx, &l, client.InNamespace(ns)); note(err) != nil {
-			return r, err
-		} else if err == nil {
-			readable++
-			for i := range l.Items {
-				p := &l.Items[i]
-				if o.only == nil || o.only.name == p.Name {
-					r.Propagations = append(r.Propagations, propagationOf("Propagation", p, &p.Status))
-				}
-			}
-		}
+	if err := add("ClusterPropagation", &v1alpha1.ClusterPropagationList{}, &r.ClusterPropagations); err != nil {
+		return r, err
+	}
+	if err := add("Propagation", &v1alpha1.PropagationList{}, &r.Propagations, client.InNamespace(ns)); err != nil {
+		return r, err
 	}
 	if o.only != nil && len(r.ClusterPropagations)+len(r.Propagations) == 0 && readable > 0 {
 		return r, fmt.Errorf("%s %q not found", o.only.kind, o.only.name)
@@ -284,6 +283,17 @@ func listOptedIn(ctx context.Context, c client.Client, gvk schema.GroupVersionKi
 		out = append(out, obj)
 	}
 	return out, nil
+}
+
+// statusOf is a ClusterPropagation's or a Propagation's status.
+func statusOf(obj client.Object) *v1alpha1.PropagationStatus {
+	switch p := obj.(type) {
+	case *v1alpha1.ClusterPropagation:
+		return &p.Status
+	case *v1alpha1.Propagation:
+		return &p.Status
+	}
+	return &v1alpha1.PropagationStatus{}
 }
 
 // propagationOf reads what status shows of one propagation.

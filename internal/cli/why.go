@@ -182,14 +182,13 @@ func (o *whyOptions) explainCopy(ctx context.Context, c client.Client, obj *meta
 	cp := &copyAnswer{Source: obj.Annotations[v1alpha1.AnnotationSource]}
 	a.Copy = cp
 	var owner client.Object
-	var st *v1alpha1.PropagationStatus
 	if n := obj.Labels[v1alpha1.LabelClusterPropagation]; n != "" {
 		p := &v1alpha1.ClusterPropagation{}
-		p.Name, owner, st, cp.Owner = n, p, &p.Status, "ClusterPropagation/"+n
+		p.Name, owner, cp.Owner = n, p, "ClusterPropagation/"+n
 	} else {
 		p := &v1alpha1.Propagation{}
 		p.Namespace, p.Name = obj.Namespace, obj.Labels[v1alpha1.LabelPropagation]
-		owner, st, cp.Owner = p, &p.Status, "Propagation/"+p.Namespace+"/"+p.Name
+		owner, cp.Owner = p, "Propagation/"+p.Namespace+"/"+p.Name
 	}
 	a.say("It is a copy made by %s from %s %s.", cp.Owner, obj.Kind, cp.Source)
 	switch err := c.Get(ctx, client.ObjectKeyFromObject(owner), owner); {
@@ -204,6 +203,7 @@ func (o *whyOptions) explainCopy(ctx context.Context, c client.Client, obj *meta
 	case err != nil:
 		return err
 	}
+	st := statusOf(owner)
 	cp.Since = st.LastSyncTime
 	if f, ok := failureFor(st, obj.Namespace, obj.Name); ok {
 		cp.Reason = f.Reason
@@ -282,7 +282,7 @@ func (o *whyOptions) explainCandidates(ctx context.Context, c client.Client, gvk
 				cand.Reason = why
 			}
 			if cand.Reason == "" {
-				cand.Reason = targetOutcome(p, &p.Status, p.Spec.ConflictPolicy, src, ns, name, a.Exists)
+				cand.Reason = targetOutcome(p, p.Spec.ConflictPolicy, src, ns, name, a.Exists)
 			}
 			a.addCandidate(cand)
 		}
@@ -309,7 +309,7 @@ func (o *whyOptions) explainCandidates(ctx context.Context, c client.Client, gvk
 				}
 			}
 			if cand.Reason == "" {
-				cand.Reason = targetOutcome(p, &p.Status, p.Spec.ConflictPolicy, src, ns, name, a.Exists)
+				cand.Reason = targetOutcome(p, p.Spec.ConflictPolicy, src, ns, name, a.Exists)
 			}
 			a.addCandidate(cand)
 		}
@@ -334,7 +334,8 @@ func (a *whyAnswer) addCandidate(cand candidateAnswer) {
 // targetOutcome says what happens to a target the propagation's rules select: the
 // source is missing, an object Courier does not manage holds the name, the status
 // reports a failure, or the copy is due.
-func targetOutcome(owner client.Object, st *v1alpha1.PropagationStatus, policy v1alpha1.ConflictPolicy, src source, ns, name string, exists bool) string {
+func targetOutcome(owner client.Object, policy v1alpha1.ConflictPolicy, src source, ns, name string, exists bool) string {
+	st := statusOf(owner)
 	if src.present == nil {
 		return "it targets " + ns + ", but its source " + src.ref.Namespace + "/" + src.name + " does not exist or cannot be read"
 	}
