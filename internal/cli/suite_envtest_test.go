@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -24,6 +26,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/courier-operator/courier/controllers"
+	"github.com/courier-operator/courier/internal/authzpolicy"
 	"github.com/courier-operator/courier/internal/cli"
 	courierscheme "github.com/courier-operator/courier/internal/scheme"
 	"github.com/courier-operator/courier/test/testenv"
@@ -95,9 +98,20 @@ func setup(env *envtest.Environment) error {
 	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
 		return err
 	}
-	admin, err = client.New(restCfg, client.Options{Scheme: courierscheme.New()})
-	return err
+	if admin, err = client.New(restCfg, client.Options{Scheme: courierscheme.New()}); err != nil {
+		return err
+	}
+	// As installed: the admission policy that checks propagations' authors, without
+	// which conflictPolicy Adopt (what migrate produces) syncs as Skip.
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: managerNamespace}}
+	if err := admin.Create(context.Background(), ns); err != nil {
+		return err
+	}
+	return authzpolicy.Install(context.Background(), admin, managerNamespace)
 }
+
+// managerNamespace is where the admission policy's parameters live, as installed.
+const managerNamespace = "courier-system"
 
 // startManager runs every Courier controller against the control plane.
 func startManager(ctx context.Context) error {
