@@ -1,23 +1,28 @@
 package cli_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/controllers/rollout"
 	"github.com/courier-operator/courier/internal/cli"
 )
 
 // TestMigrate converts what kubernetes-replicator, Reflector and Reloader left in a
 // cluster, applies the plan to a control plane running Courier, and checks the
 // outcome the peers gave: the same copies (exact data, in the same namespaces, the
-// mirror taken over) and one rollout of the Deployment when its ConfigMap changes.
+// mirror taken over), the Deployments rolled by exactly the inputs Reloader
+// followed, and a Kyverno generate rule's clones.
 //
 // It runs last (go test runs a package's tests file by file, in name order: hence
 // this file's name): the objects it adds are not in the status and why goldens.
@@ -77,10 +82,7 @@ func TestMigrate(t *testing.T) {
 		return d.Labels[v1alpha1.LabelRolloutOnChange] == "true" && d.Annotations["courier.dev/applied-config-hash"] != "" &&
 			d.Annotations["reloader.stakater.com/auto"] == "", fmt.Sprint(d.Labels, d.Annotations)
 	})
-	var cm corev1.ConfigMap
-	must(t, admin.Get(t.Context(), client.ObjectKey{Namespace: "mig-app-1", Name: "app-config"}, &cm))
-	cm.Data["LOG_LEVEL"] = "debug"
-	must(t, admin.Update(t.Context(), &cm))
+	setData(t, "mig-app-1", "app-config", "LOG_LEVEL", "debug")
 	var rolledHash string
 	eventually(t, "the Deployment rolled", func() (bool, string) {
 		var d appsv1.Deployment
@@ -88,12 +90,63 @@ func TestMigrate(t *testing.T) {
 		rolledHash = d.Spec.Template.Annotations[v1alpha1.AnnotationConfigHash]
 		return rolledHash != "", fmt.Sprint(d.Annotations)
 	})
+	// Reloader's reload list: only the listed input rolls the workload.
+	api := client.ObjectKey{Namespace: "mig-app-2", Name: "api"}
+	eventually(t, "api opted in and baselined", func() (bool, string) {
+		var d appsv1.Deployment
+		must(t, admin.Get(t.Context(), api, &d))
+		return d.Annotations["courier.dev/applied-config-hash"] != "", fmt.Sprint(d.Annotations)
+	})
+	setData(t, "mig-app-2", "api-extra", "COLOR", "blue")
+	time.Sleep(rolloutSettle)
+	var d appsv1.Deployment
+	must(t, admin.Get(t.Context(), api, &d))
+	if h := d.Spec.Template.Annotations[v1alpha1.AnnotationConfigHash]; h != "" {
+		t.Errorf("a change of api-extra, which Reloader did not follow, rolled api (%s)", h)
+	}
+	setData(t, "mig-app-2", "api-main", "MODE", "green")
+	eventually(t, "api rolled for api-main", func() (bool, string) {
+		must(t, admin.Get(t.Context(), api, &d))
+		return d.Spec.Template.Annotations[v1alpha1.AnnotationConfigHash] != "", fmt.Sprint(d.Annotations)
+	})
+
+	// Kyverno's generate rule, read from its manifest: the plan's ClusterPropagation,
+	// applied, clones the ConfigMap into the namespaces the rule matched.
+	ky := kubectlCourier(t, "migrate", "-f", "testdata/migrate-kyverno.yaml", "-o", "json")
+	var plan struct {
+		Objects []map[string]any `json:"objects"`
+	}
+	if err := json.Unmarshal([]byte(ky.stdout), &plan); err != nil || len(plan.Objects) != 1 {
+		t.Fatalf("migrate -f kyverno: %v, %d objects\n%s\n%s", err, len(plan.Objects), ky.stdout, ky.stderr)
+	}
+	must(t, admin.Create(t.Context(), &unstructured.Unstructured{Object: plan.Objects[0]}))
+	for _, ns := range []string{"mig-app-1", "mig-app-2"} {
+		eventually(t, "kyverno-settings in "+ns, func() (bool, string) {
+			var cm corev1.ConfigMap
+			err := admin.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "kyverno-settings"}, &cm)
+			return err == nil && cm.Data["region"] == "eu" && cm.Labels[v1alpha1.LabelManagedBy] == v1alpha1.ManagedByValue, fmt.Sprint(err)
+		})
+	}
+
 	w, _ := readStatus(t, "-n", "mig-app-1")
 	for _, wl := range w.Workloads {
 		if wl.Name == "web" && wl.Action != "none" {
 			t.Errorf("after the rollout, web: %+v", wl)
 		}
 	}
+}
+
+// rolloutSettle is longer than the manager's coalescing window (the default, 5 s):
+// a change that would roll has rolled by then.
+const rolloutSettle = rollout.DefaultWindow + 3*time.Second
+
+// setData sets one key of the ConfigMap ns/name.
+func setData(t *testing.T, ns, name, key, value string) {
+	t.Helper()
+	var cm corev1.ConfigMap
+	must(t, admin.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, &cm))
+	cm.Data[key] = value
+	must(t, admin.Update(t.Context(), &cm))
 }
 
 // copyHas waits until ns/name is a Courier copy whose key holds value.
