@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -101,10 +102,12 @@ func readManifests(files []string, recursive bool) ([]*unstructured.Unstructured
 	return out, nil
 }
 
-// migrateKinds are the kinds the peers' annotations and rules live on, read whole.
-// Secrets and ConfigMaps are read as metadata only (metadataKinds).
+// migrateKinds are the kinds the peers' annotations and rules live on. Secrets and
+// ConfigMaps (metadataKinds) are read as metadata only, the others whole.
 var (
 	migrateKinds = []schema.GroupVersionKind{
+		{Version: "v1", Kind: "Secret"},
+		{Version: "v1", Kind: "ConfigMap"},
 		{Version: "v1", Kind: "Namespace"},
 		{Group: "apps", Version: "v1", Kind: "Deployment"},
 		{Group: "apps", Version: "v1", Kind: "StatefulSet"},
@@ -117,6 +120,40 @@ var (
 	}
 	metadataKinds = []schema.GroupVersionKind{{Version: "v1", Kind: "Secret"}, {Version: "v1", Kind: "ConfigMap"}}
 )
+
+// listOf returns an empty list of gvk to list into, and what reads its items as
+// unstructured objects: metadata only for metadataKinds, so a Secret's data is
+// never read.
+func listOf(gvk schema.GroupVersionKind) (client.ObjectList, func() []*unstructured.Unstructured) {
+	listGVK := gvk.GroupVersion().WithKind(gvk.Kind + "List")
+	if slices.Contains(metadataKinds, gvk) {
+		l := &metav1.PartialObjectMetadataList{}
+		l.SetGroupVersionKind(listGVK)
+		return l, func() []*unstructured.Unstructured {
+			out := make([]*unstructured.Unstructured, 0, len(l.Items))
+			for i := range l.Items {
+				u := &unstructured.Unstructured{}
+				u.SetGroupVersionKind(gvk)
+				u.SetNamespace(l.Items[i].Namespace)
+				u.SetName(l.Items[i].Name)
+				u.SetLabels(l.Items[i].Labels)
+				u.SetAnnotations(l.Items[i].Annotations)
+				out = append(out, u)
+			}
+			return out
+		}
+	}
+	l := &unstructured.UnstructuredList{}
+	l.SetGroupVersionKind(listGVK)
+	return l, func() []*unstructured.Unstructured {
+		out := make([]*unstructured.Unstructured, 0, len(l.Items))
+		for i := range l.Items {
+			l.Items[i].SetGroupVersionKind(gvk)
+			out = append(out, &l.Items[i])
+		}
+		return out
+	}
+}
 
 // readCluster lists every kind migrate reads, in every namespace. A kind the
 // cluster does not serve is skipped; one the caller may not list is named on errOut.
@@ -139,38 +176,14 @@ func (o *migrateOptions) readCluster(ctx context.Context, flags *genericclioptio
 		return true, err
 	}
 	for _, gvk := range migrateKinds {
-		l := &unstructured.UnstructuredList{}
-		l.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
-		if s, err := skip(c.List(ctx, l)); s {
+		list, items := listOf(gvk)
+		if s, err := skip(c.List(ctx, list)); s {
 			if err != nil {
 				return nil, err
 			}
 			continue
 		}
-		for i := range l.Items {
-			u := &l.Items[i]
-			u.SetGroupVersionKind(gvk)
-			out = append(out, u)
-		}
-	}
-	for _, gvk := range metadataKinds {
-		l := &metav1.PartialObjectMetadataList{}
-		l.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
-		if s, err := skip(c.List(ctx, l)); s {
-			if err != nil {
-				return nil, err
-			}
-			continue
-		}
-		for i := range l.Items {
-			u := &unstructured.Unstructured{}
-			u.SetGroupVersionKind(gvk)
-			u.SetNamespace(l.Items[i].Namespace)
-			u.SetName(l.Items[i].Name)
-			u.SetLabels(l.Items[i].Labels)
-			u.SetAnnotations(l.Items[i].Annotations)
-			out = append(out, u)
-		}
+		out = append(out, items()...)
 	}
 	return out, nil
 }
