@@ -49,9 +49,9 @@ type Explanation struct {
 	// windows or minimum interval), "rollout", "already-rolled".
 	Action string `json:"action"`
 	// Waiting is why a change has not rolled yet: MissingInput, CoalescingChanges,
-	// Paused or OutsideSchedule (empty when nothing waits). A change waiting for a
-	// slot under the manager's --max-concurrent-rollouts is known to the manager
-	// only and shows here as "rollout".
+	// Paused, OutsideSchedule, or RolloutQueued (due, but as many workloads as
+	// Options.MaxConcurrentRollouts are rolling, counted as the manager counts
+	// them); empty when nothing waits.
 	Waiting string `json:"waiting,omitempty"`
 	// RollsAt is when the schedule lets a waiting change roll (Action "scheduled").
 	RollsAt *time.Time `json:"rollsAt,omitempty"`
@@ -96,10 +96,13 @@ type PendingChange struct {
 // not known outside it: pass the same ones to explain what it does.
 type Explainer struct {
 	s *syncer
+	// rolling is how many workloads roll under the cap, counted once (the first
+	// time a due change of a capped kind needs it); -1 until then.
+	rolling int
 }
 
 // NewExplainer returns an Explainer deciding with opts (defaults filled in).
-func NewExplainer(opts Options) *Explainer { return &Explainer{s: newSyncer(opts)} }
+func NewExplainer(opts Options) *Explainer { return &Explainer{s: newSyncer(opts), rolling: -1} }
 
 // Kinds are the workload kinds Explain understands: the built-in ones (typed
 // objects), Argo Rollouts and the options' custom kinds (unstructured objects).
@@ -115,19 +118,20 @@ func (e *Explainer) Kinds() []schema.GroupVersionKind {
 // says what the controller decides for obj at now. obj is a typed Deployment,
 // StatefulSet, DaemonSet or CronJob, or an unstructured object of one of Kinds.
 func (e *Explainer) Explain(ctx context.Context, reader client.Reader, obj client.Object, now time.Time) (Explanation, error) {
+	full := func() bool { return e.capFull(ctx, reader, now) }
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
-		return explain(ctx, e.s, deployments, o, reader, now)
+		return explain(ctx, e.s, deployments, o, reader, now, full)
 	case *appsv1.StatefulSet:
-		return explain(ctx, e.s, statefulSets, o, reader, now)
+		return explain(ctx, e.s, statefulSets, o, reader, now, full)
 	case *appsv1.DaemonSet:
-		return explain(ctx, e.s, daemonSets, o, reader, now)
+		return explain(ctx, e.s, daemonSets, o, reader, now, full)
 	case *batchv1.CronJob:
-		return explain(ctx, e.s, cronJobs, o, reader, now)
+		return explain(ctx, e.s, cronJobs, o, reader, now, full)
 	case *unstructured.Unstructured:
 		for _, c := range append([]CustomKind{ArgoRollouts}, e.s.opts.CustomKinds...) {
 			if c.GVK == o.GroupVersionKind() {
-				return explain(ctx, e.s, c.workloadKind(), o, reader, now)
+				return explain(ctx, e.s, c.workloadKind(), o, reader, now, full)
 			}
 		}
 		return Explanation{}, fmt.Errorf("%s is not a workload kind Courier rolls (declare it with --rollout-kind)", o.GroupVersionKind())
@@ -135,7 +139,34 @@ func (e *Explainer) Explain(ctx context.Context, reader client.Reader, obj clien
 	return Explanation{}, fmt.Errorf("%T is not a workload kind Courier rolls", obj)
 }
 
-func explain[T client.Object](ctx context.Context, s *syncer, k workloadKind[T], obj T, reader client.Reader, now time.Time) (Explanation, error) {
+// capFull reports whether as many workloads as the cap allows are rolling, by the
+// manager's own count (capScan) over the built-in kinds it caps, read through
+// reader once per Explainer. A count that cannot be read reports not full.
+func (e *Explainer) capFull(ctx context.Context, reader client.Reader, now time.Time) bool {
+	limit := e.s.opts.MaxConcurrentRollouts
+	if limit <= 0 {
+		return false
+	}
+	if e.rolling < 0 {
+		e.rolling = 0
+		for _, sc := range []scan{capScan(deployments, reader, e.s.opts.ProgressDeadline),
+			capScan(statefulSets, reader, e.s.opts.ProgressDeadline), capScan(daemonSets, reader, e.s.opts.ProgressDeadline)} {
+			got, err := sc(ctx, now)
+			if err != nil {
+				continue
+			}
+			for _, w := range got {
+				if w.rolling {
+					e.rolling++
+				}
+			}
+		}
+	}
+	return e.rolling >= limit
+}
+
+func explain[T client.Object](ctx context.Context, s *syncer, k workloadKind[T], obj T, reader client.Reader, now time.Time,
+	capFull func() bool) (Explanation, error) {
 	x := Explanation{Kind: k.name, Namespace: obj.GetNamespace(), Name: obj.GetName(), OptedIn: optedIn(obj)}
 	if !x.OptedIn {
 		return x, nil
@@ -167,6 +198,9 @@ func explain[T client.Object](ctx context.Context, s *syncer, k workloadKind[T],
 		x.MinInterval = ev.policy.MinInterval.String()
 	}
 	x.Action, x.Waiting, x.Changed, x.Missing = d.Action.String(), waitReason(d.Action), d.Changed, ev.obs.MissingRequired
+	if d.Action == actRollout && k.finished != nil && capFull() {
+		x.Waiting = waitQueued // the cap holds it; CronJobs, which replace no pods, are never held
+	}
 	if d.Action == actScheduled && !d.RollsAt.IsZero() {
 		x.RollsAt = &d.RollsAt
 	}

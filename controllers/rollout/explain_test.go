@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -105,5 +106,29 @@ func TestExplainOtherWorkloads(t *testing.T) {
 	}
 	if _, err := ex.Explain(context.Background(), h.c, &corev1.ConfigMap{}, t0); err == nil {
 		t.Error("a ConfigMap is not a workload")
+	}
+}
+
+// TestExplainRolloutQueued: a due change of a capped kind waits for a slot when
+// as many workloads as the cap allows are rolling, by the manager's own count.
+func TestExplainRolloutQueued(t *testing.T) {
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "app-config"}, Data: map[string]string{"k": "v1"}}
+	h := newHarness(t, cm, testDeployment("web", envFrom("app-config"), nil),
+		rolled("busy", t0.Add(-time.Minute), false), rolled("done", t0.Add(-time.Minute), true))
+	_ = h.sync("web") // baseline
+	cm.Data["k"] = "v2"
+	if err := h.c.Update(context.Background(), cm); err != nil {
+		t.Fatal(err)
+	}
+	_ = h.sync("web") // pending
+	h.clock = h.clock.Add(window)
+	for _, c := range []struct {
+		limit   int
+		waiting string
+	}{{0, ""}, {1, waitQueued}, {2, ""}} {
+		x, err := NewExplainer(Options{Window: window, MaxConcurrentRollouts: c.limit}).Explain(context.Background(), h.c, h.get("web"), h.clock)
+		if err != nil || x.Action != "rollout" || x.Waiting != c.waiting {
+			t.Errorf("cap %d: action %q, waiting %q, %v; want rollout, %q", c.limit, x.Action, x.Waiting, err, c.waiting)
+		}
 	}
 }

@@ -29,6 +29,7 @@ type rolloutFlags struct {
 	window      time.Duration
 	windows     string
 	minInterval time.Duration
+	maxRolling  int
 }
 
 func (f *rolloutFlags) add(cmd *cobra.Command) {
@@ -40,6 +41,8 @@ func (f *rolloutFlags) add(cmd *cobra.Command) {
 		"As the manager's flag: the weekly windows rollouts happen in, for workloads without their own")
 	cmd.Flags().DurationVar(&f.minInterval, "rollout-min-interval", 0,
 		"As the manager's flag: the least time between two rollouts of a workload")
+	cmd.Flags().IntVar(&f.maxRolling, "rollout-max-concurrent", 0,
+		"As the manager's flag: the most workloads rolling at once (0: no cap)")
 }
 
 // explainer is the rollout controller's evaluation with these flags.
@@ -56,5 +59,6 @@ func (f *rolloutFlags) explainer() (*rollout.Explainer, error) {
 	if err != nil {
 		return nil, usageError("--rollout-windows: %v", err)
 	}
-	return rollout.NewExplainer(rollout.Options{CustomKinds: custom, Window: f.window, Windows: windows, MinInterval: f.minInterval}), nil
+	return rollout.NewExplainer(rollout.Options{CustomKinds: custom, Window: f.window, Windows: windows, MinInterval: f.minInterval,
+		MaxConcurrentRollouts: f.maxRolling}), nil
 }

@@ -188,6 +188,9 @@ func workloadState(w workloadStatus, wide bool) string {
 		}
 		return "OutsideSchedule: " + changed + ", rolls at " + w.RollsAt.UTC().Format(time.RFC3339)
 	case "rollout", "already-rolled":
+		if w.Waiting != "" {
+			return w.Waiting + ": " + changed + ", waits for a slot under --rollout-max-concurrent"
+		}
 		return "RollingOut: " + changed
 	case "baseline", "rebaseline":
 		return "NotSeenYet: the controller records its inputs first (rolls nothing)"

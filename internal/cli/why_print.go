@@ -70,7 +70,11 @@ func workloadSentences(x rollout.Explanation) []string {
 	case "hold":
 		say("A change of %s waits for the missing input(s), and rolls once when they exist (%s).", changed, x.Waiting)
 	case "rollout":
-		say("A change of %s is due: the controller rolls it now, or when a slot is free under --rollout-max-concurrent.", changed)
+		if x.Waiting != "" {
+			say("A change of %s is due, and as many workloads as --rollout-max-concurrent allows are rolling: it rolls when a slot is free (%s).", changed, x.Waiting)
+		} else {
+			say("A change of %s is due: the controller rolls it now.", changed)
+		}
 	case "rebaseline":
 		say("Its set of inputs changed but no content did: the controller records the new set and rolls nothing.")
 	case "already-rolled":
