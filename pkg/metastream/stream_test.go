@@ -236,6 +236,23 @@ func TestNamespacedHub(t *testing.T) {
 		t.Errorf("%d streams for one kind in two namespaces, want 2", n)
 	}
 
+	// The fake client replays nothing to a watch that starts after a delete (a real
+	// API server would, from the list's resourceVersion): delete only once both
+	// namespaces' watches are open, or a loaded machine loses the event.
+	watching := func() bool {
+		open := map[string]bool{}
+		for _, a := range fc.Actions() {
+			if a.GetVerb() == "watch" && a.GetResource().Resource == "secrets" {
+				open[a.GetNamespace()] = true
+			}
+		}
+		return open["team-a"] && open["team-c"]
+	}
+	for deadline := time.Now().Add(30 * time.Second); !watching(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the streams did not open their watches")
+		}
+	}
 	gvr := schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 	for _, k := range []struct{ ns, name string }{{"team-b", "tls"}, {"team-c", "y"}} {
 		if err := fc.Resource(gvr).Namespace(k.ns).Delete(ctx, k.name, metav1.DeleteOptions{}); err != nil {
