@@ -3,6 +3,7 @@ package rollout
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,11 +108,17 @@ func NewExplainer(opts Options) *Explainer { return &Explainer{s: newSyncer(opts
 // Kinds are the workload kinds Explain understands: the built-in ones (typed
 // objects), Argo Rollouts and the options' custom kinds (unstructured objects).
 func (e *Explainer) Kinds() []schema.GroupVersionKind {
-	out := []schema.GroupVersionKind{deployments.gvk, statefulSets.gvk, daemonSets.gvk, cronJobs.gvk, ArgoRollouts.GVK}
+	out := slices.Clone(builtInKinds)
 	for _, c := range e.s.opts.CustomKinds {
 		out = append(out, c.GVK)
 	}
 	return out
+}
+
+// customKinds are the kinds read as unstructured objects: Argo Rollouts and the
+// options' declared kinds, as the manager sets them up.
+func (e *Explainer) customKinds() []CustomKind {
+	return append([]CustomKind{ArgoRollouts}, e.s.opts.CustomKinds...)
 }
 
 // Explain reads obj's inputs through reader (so the caller needs get on them) and
@@ -129,7 +136,7 @@ func (e *Explainer) Explain(ctx context.Context, reader client.Reader, obj clien
 	case *batchv1.CronJob:
 		return explain(ctx, e.s, cronJobs, o, reader, now, full)
 	case *unstructured.Unstructured:
-		for _, c := range append([]CustomKind{ArgoRollouts}, e.s.opts.CustomKinds...) {
+		for _, c := range e.customKinds() {
 			if c.GVK == o.GroupVersionKind() {
 				return explain(ctx, e.s, c.workloadKind(), o, reader, now, full)
 			}
@@ -140,8 +147,9 @@ func (e *Explainer) Explain(ctx context.Context, reader client.Reader, obj clien
 }
 
 // capFull reports whether as many workloads as the cap allows are rolling, by the
-// manager's own count (capScan) over the built-in kinds it caps, read through
-// reader once per Explainer. A count that cannot be read reports not full.
+// manager's own count (capScan) over every kind it caps (those with a finished
+// check, as setupKind adds them), read through reader once per Explainer. A kind
+// that cannot be read (not served, not allowed) counts none.
 func (e *Explainer) capFull(ctx context.Context, reader client.Reader, now time.Time) bool {
 	limit := e.s.opts.MaxConcurrentRollouts
 	if limit <= 0 {
@@ -149,8 +157,12 @@ func (e *Explainer) capFull(ctx context.Context, reader client.Reader, now time.
 	}
 	if e.rolling < 0 {
 		e.rolling = 0
-		for _, sc := range []scan{capScan(deployments, reader, e.s.opts.ProgressDeadline),
-			capScan(statefulSets, reader, e.s.opts.ProgressDeadline), capScan(daemonSets, reader, e.s.opts.ProgressDeadline)} {
+		deadline := e.s.opts.ProgressDeadline
+		scans := []scan{capScan(deployments, reader, deadline), capScan(statefulSets, reader, deadline), capScan(daemonSets, reader, deadline)}
+		for _, c := range e.customKinds() {
+			scans = append(scans, capScan(c.workloadKind(), reader, deadline))
+		}
+		for _, sc := range scans {
 			got, err := sc(ctx, now)
 			if err != nil {
 				continue
