@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"fmt"
+	"io"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
@@ -13,4 +16,24 @@ func denied(err error) (string, bool) {
 		return err.Error(), true
 	}
 	return "", false
+}
+
+// unreadable collects what the caller's permissions do not let a command read: the
+// API server's refusals, each naming the missing permission.
+type unreadable []string
+
+// note records err if it is a refusal, and reports whether it was.
+func (u *unreadable) note(err error) bool {
+	msg, ok := denied(err)
+	if ok {
+		*u = append(*u, msg)
+	}
+	return ok
+}
+
+// warn writes each refusal to w as a warning; failing to write one changes nothing.
+func (u unreadable) warn(w io.Writer) {
+	for _, msg := range u {
+		_, _ = fmt.Fprintf(w, "warning: left out, not readable with your permissions: %s\n", msg)
+	}
 }

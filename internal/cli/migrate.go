@@ -163,14 +163,13 @@ func (o *migrateOptions) readCluster(ctx context.Context, flags *genericclioptio
 		return nil, err
 	}
 	var out []*unstructured.Unstructured
+	var refused unreadable
+	defer func() { refused.warn(errOut) }()
 	skip := func(err error) (bool, error) {
-		switch msg, forbidden := denied(err); {
+		switch {
 		case err == nil:
 			return false, nil
-		case meta.IsNoMatchError(err):
-			return true, nil
-		case forbidden:
-			_, _ = fmt.Fprintf(errOut, "warning: left out, not readable with your permissions: %s\n", msg)
+		case meta.IsNoMatchError(err), refused.note(err):
 			return true, nil
 		}
 		return true, err

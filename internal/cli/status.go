@@ -69,9 +69,7 @@ func newStatusCommand(flags *genericclioptions.ConfigFlags, streams genericioopt
 			if err != nil {
 				return err
 			}
-			for _, u := range r.Unreadable { // a warning on stderr; failing to write it changes nothing
-				_, _ = fmt.Fprintf(streams.ErrOut, "warning: left out, not readable with your permissions: %s\n", u)
-			}
+			r.Unreadable.warn(streams.ErrOut)
 			if err := printStatus(streams.Out, o.output, ns, r, o.now()); err != nil {
 				return err
 			}
@@ -125,7 +123,7 @@ type statusReport struct {
 	Workloads           []workloadStatus    `json:"workloads"`
 	// Unreadable names what the caller's permissions do not let it read, with the
 	// API server's refusal (which names the missing permission).
-	Unreadable []string `json:"unreadable,omitempty"`
+	Unreadable unreadable `json:"unreadable,omitempty"`
 }
 
 // propagationStatus is one ClusterPropagation or Propagation, from its status.
@@ -161,8 +159,7 @@ func (o *statusOptions) gather(ctx context.Context, c client.Client, ns string) 
 	var r statusReport
 	var readable int
 	note := func(err error) error {
-		if msg, ok := denied(err); ok {
-			r.Unreadable = append(r.Unreadable, msg)
+		if r.Unreadable.note(err) {
 			return nil
 		}
 		return err

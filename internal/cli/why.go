@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -98,7 +99,7 @@ type whyAnswer struct {
 	// Workload is the rollout controller's evaluation of a workload.
 	Workload *rollout.Explanation `json:"workload,omitempty"`
 	// Unreadable names what the caller's permissions do not let it read.
-	Unreadable []string `json:"unreadable,omitempty"`
+	Unreadable unreadable `json:"unreadable,omitempty"`
 	// Answer is the explanation in sentences (what the table output prints).
 	Answer []string `json:"answer"`
 }
@@ -144,12 +145,10 @@ func (o *whyOptions) explain(ctx context.Context, c client.Client, gvk schema.Gr
 		a.Exists = true
 	case apierrors.IsNotFound(err):
 	default:
-		if msg, ok := denied(err); ok {
-			a.Unreadable = append(a.Unreadable, msg)
-			a.say("%s could not be read: %s.", a.Object, msg)
-		} else {
+		if !a.note(err) {
 			return a, err
 		}
+		a.say("%s could not be read: %s.", a.Object, a.Unreadable[len(a.Unreadable)-1])
 	}
 	if a.Exists && obj.Labels[v1alpha1.LabelManagedBy] == v1alpha1.ManagedByValue {
 		return a, o.explainCopy(ctx, c, obj, &a)
@@ -169,13 +168,7 @@ func (a *whyAnswer) say(format string, args ...any) {
 }
 
 // note records an unreadable part (a refusal) and reports whether err was one.
-func (a *whyAnswer) note(err error) bool {
-	msg, ok := denied(err)
-	if ok {
-		a.Unreadable = append(a.Unreadable, msg)
-	}
-	return ok
-}
+func (a *whyAnswer) note(err error) bool { return a.Unreadable.note(err) }
 
 // explainCopy explains a copy from its labels, its annotations and its owner's status.
 func (o *whyOptions) explainCopy(ctx context.Context, c client.Client, obj *metav1.PartialObjectMetadata, a *whyAnswer) error {
@@ -245,20 +238,16 @@ type source struct {
 // explainCandidates finds the propagations that could copy gvk/name into ns and
 // says why each does not.
 func (o *whyOptions) explainCandidates(ctx context.Context, c client.Client, gvk schema.GroupVersionKind, ns, name string, a *whyAnswer) error {
-	var nsObj *corev1.Namespace
-	readNamespace := func() *corev1.Namespace {
-		if nsObj == nil {
-			nsObj = &corev1.Namespace{}
-			if err := c.Get(ctx, client.ObjectKey{Name: ns}, nsObj); err != nil {
-				a.note(err)
-				nsObj.Name = "" // unknown
-			}
-		}
-		if nsObj.Name == "" {
+	// The namespace, read once and only if a candidate needs it; nil when it
+	// cannot be read (the refusal is noted).
+	readNamespace := sync.OnceValue(func() *corev1.Namespace {
+		nsObj := &corev1.Namespace{}
+		if err := c.Get(ctx, client.ObjectKey{Name: ns}, nsObj); err != nil {
+			a.note(err)
 			return nil
 		}
 		return nsObj
-	}
+	})
 	found := 0
 	var cps v1alpha1.ClusterPropagationList
 	if err := c.List(ctx, &cps); err != nil && !a.note(err) {
@@ -391,10 +380,7 @@ func (o *whyOptions) sourcesCopiedAs(ctx context.Context, c client.Client, a *wh
 // explainWorkload explains a workload through the rollout controller's evaluation.
 func (o *whyOptions) explainWorkload(ctx context.Context, c client.Client, ex *rollout.Explainer, gvk schema.GroupVersionKind,
 	ns, name string, a whyAnswer) (whyAnswer, error) {
-	obj, err := newObject(c, gvk)
-	if err != nil {
-		return a, err
-	}
+	obj := newObject(c, gvk)
 	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
 		if apierrors.IsNotFound(err) {
 			a.say("%s does not exist.", a.Object)
@@ -413,11 +399,11 @@ func (o *whyOptions) explainWorkload(ctx context.Context, c client.Client, ex *r
 }
 
 // newObject is an empty object of gvk: typed where the scheme knows it.
-func newObject(c client.Client, gvk schema.GroupVersionKind) (client.Object, error) {
+func newObject(c client.Client, gvk schema.GroupVersionKind) client.Object {
 	if obj, err := c.Scheme().New(gvk); err == nil {
-		return obj.(client.Object), nil
+		return obj.(client.Object)
 	}
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(gvk)
-	return u, nil
+	return u
 }
