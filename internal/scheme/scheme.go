@@ -6,6 +6,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 
 	courierv1alpha1 "github.com/courier-operator/courier/api/v1alpha1"
+	courierv1beta1 "github.com/courier-operator/courier/api/v1beta1"
 )
 
 // New returns a new scheme with client-go's built-in kinds and every courier.dev
@@ -15,5 +16,6 @@ func New() *runtime.Scheme {
 	s := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(courierv1alpha1.AddToScheme(s))
+	utilruntime.Must(courierv1beta1.AddToScheme(s))
 	return s
 }

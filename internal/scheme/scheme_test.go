@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	courierv1alpha1 "github.com/courier-operator/courier/api/v1alpha1"
+	courierv1beta1 "github.com/courier-operator/courier/api/v1beta1"
 )
 
 func TestNewKnowsBuiltInAndCourierKinds(t *testing.T) {
@@ -15,6 +16,7 @@ func TestNewKnowsBuiltInAndCourierKinds(t *testing.T) {
 		&corev1.Secret{}:                      "/v1, Kind=Secret",
 		&courierv1alpha1.ClusterPropagation{}: "courier.dev/v1alpha1, Kind=ClusterPropagation",
 		&courierv1alpha1.PropagationList{}:    "courier.dev/v1alpha1, Kind=PropagationList",
+		&courierv1beta1.ClusterPropagation{}:  "courier.dev/v1beta1, Kind=ClusterPropagation",
 	} {
 		gvks, _, err := s.ObjectKinds(obj)
 		if err != nil || len(gvks) != 1 || gvks[0].String() != want {
