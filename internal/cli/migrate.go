@@ -18,7 +18,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/resource"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	"github.com/courier-operator/courier/internal/migrate"
 )
@@ -221,16 +220,10 @@ func printPlan(out io.Writer, format string, p migrate.Plan) error {
 			}
 		}
 	}
-	for _, obj := range p.Objects {
-		y, err := yaml.Marshal(obj.Object)
-		if err != nil {
-			return err
-		}
-		b.WriteString("---\n")
-		b.Write(y)
+	if _, err := io.WriteString(out, b.String()); err != nil {
+		return err
 	}
-	_, err := io.WriteString(out, b.String())
-	return err
+	return printObjects(out, "yaml", p.Objects)
 }
 
 // changePatch is the JSON merge patch that makes c: labels and annotations set,

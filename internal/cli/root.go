@@ -28,7 +28,8 @@ func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	root.SetErr(streams.ErrOut)
 	flags.AddFlags(root.PersistentFlags())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
-	root.AddCommand(newStatusCommand(flags, streams), newWhyCommand(flags, streams), newMigrateCommand(flags, streams))
+	root.AddCommand(newStatusCommand(flags, streams), newWhyCommand(flags, streams), newMigrateCommand(flags, streams),
+		newConvertCommand(streams))
 	return root
 }
 
