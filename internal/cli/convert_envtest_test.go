@@ -57,8 +57,8 @@ func TestConvert(t *testing.T) {
 			name, manifest, want string
 			code                 int
 		}{
-			{"unknown field", "apiVersion: courier.dev/v1alpha1\nkind: Propagation\nmetadata: {name: p, namespace: a}\nspec:\n  sources: []\n  tempalte: {}\n",
-				`Propagation a/p: strict decoding error: unknown field "spec.tempalte"`, cli.ExitError},
+			{"unknown field", "apiVersion: courier.dev/v1alpha1\nkind: Propagation\nmetadata: {name: p, namespace: a}\nspec:\n  sources: []\n  copyTemplate: {}\n",
+				`Propagation a/p: strict decoding error: unknown field "spec.copyTemplate"`, cli.ExitError},
 			{"unknown version", "apiVersion: courier.dev/v9\nkind: Propagation\nmetadata: {name: p, namespace: a}\n",
 				"Propagation a/p: unknown courier.dev kind or version", cli.ExitError},
 		} {
