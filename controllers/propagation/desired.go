@@ -2,6 +2,7 @@ package propagation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/courier-operator/courier/internal/copies"
 	"github.com/courier-operator/courier/internal/firstn"
 	"github.com/courier-operator/courier/internal/nsscope"
+	"github.com/courier-operator/courier/pkg/reconciler"
 )
 
 // targeting returns the namespaces one source is copied into. Implementations
@@ -119,12 +121,14 @@ func pullRefusal(annotations map[string]string, ns *corev1.Namespace, global []s
 }
 
 // CopyName is the name of the copy of the source named source: template.name
-// renames it (allowed with one source only), otherwise it keeps its name.
+// renames it (allowed with one source only), otherwise it keeps its name. The
+// copy builder's own rule (copies.CopyName) decides.
 func CopyName(template *v1alpha1.CopyTemplate, source string) string {
-	if template != nil && template.Name != "" {
-		return template.Name
+	var name string
+	if template != nil {
+		name = template.Name
 	}
-	return source
+	return copies.CopyName(name, "", "", source)
 }
 
 // buildCopies builds the copy of every source in every target namespace.
@@ -146,6 +150,11 @@ func buildCopies(ctx context.Context, v view, sources []*unstructured.Unstructur
 		for _, ns := range namespaces {
 			t.Namespace = ns
 			c, err := copies.Build(src, t)
+			if te := (*copies.TemplateError)(nil); errors.As(err, &te) {
+				// The template cannot copy this source (an invalid copy name): nothing
+				// is written, the copies there are stay, until the spec changes.
+				return nil, reconciler.Terminal(te.Reason, "the copy of %s %s/%s: %s", src.GetKind(), src.GetNamespace(), src.GetName(), te.Message)
+			}
 			if err != nil {
 				return nil, err // refusals were filtered by resolveSources
 			}

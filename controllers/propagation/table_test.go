@@ -2,14 +2,17 @@ package propagation
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
+	"github.com/courier-operator/courier/internal/copies"
 	courierscheme "github.com/courier-operator/courier/internal/scheme"
 	"github.com/courier-operator/courier/pkg/reconciler"
 	"github.com/courier-operator/courier/pkg/reconciler/reconcilertest"
@@ -117,6 +120,24 @@ func TestClusterPropagationReconcile(t *testing.T) {
 				s.Type = corev1.SecretTypeServiceAccountToken
 			})),
 			key, reconcilertest.Calls{StatusPatch: 1}, metav1.ConditionFalse, "SourceRefused"),
+		{
+			// v1alpha1's pattern admits ':' (other kinds' names may hold one); a Secret's may not.
+			Name: "a copy name the kind cannot have: nothing written, stalled until the spec changes",
+			Objects: world(srcSecret("src", "creds"), func() client.Object {
+				p := cprop("p", secretRef("src", "creds"))
+				p.Spec.Template = &v1alpha1.CopyTemplate{Name: "creds:copy"}
+				return p
+			}()),
+			Key:           key,
+			ExpectWrites:  &reconcilertest.Calls{StatusPatch: 1},
+			ExpectOutcome: reconciler.OutcomeTerminal,
+			Verify: func(t *testing.T, _ *reconcilertest.Env, p *v1alpha1.ClusterPropagation, _ reconcilertest.Result) {
+				ready := meta.FindStatusCondition(p.Status.Conditions, "Ready")
+				if ready == nil || ready.Reason != copies.ReasonInvalidCopyName || !strings.Contains(ready.Message, "src/creds") {
+					t.Errorf("Ready = %+v, want InvalidCopyName naming the source", ready)
+				}
+			},
+		},
 	})
 }
 

@@ -6,31 +6,47 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/courier-operator/courier/api/v1alpha1"
-	"github.com/courier-operator/courier/internal/glob"
 )
 
-// Template describes one copy to build.
+// Template describes one copy to build. It holds plain Go values, not API types:
+// callers convert their API version's template, so one builder serves them all.
 type Template struct {
-	// Namespace of the copy.
+	// Namespace of the copy. It may be the source's own namespace (an alias), as
+	// long as the copy's name differs from the source's.
 	Namespace string
 	// Name of the copy; empty keeps the source's name.
 	Name string
+	// NamePrefix and NameSuffix surround the copy's name (see CopyName).
+	NamePrefix, NameSuffix string
 	// Labels and Annotations are added on top of the source's (tooling keys removed).
 	Labels, Annotations map[string]string
-	// IncludeKeys and ExcludeKeys filter data keys of Secrets and ConfigMaps (globs).
+	// IncludeKeys and ExcludeKeys filter data keys of Secrets and ConfigMaps
+	// (globs), as v1alpha1 says it: they mean the key rules include IncludeKeys,
+	// then exclude ExcludeKeys (each only when non-empty). They cannot be set
+	// together with Keys.
 	IncludeKeys, ExcludeKeys []string
+	// Keys are the key rules, run in order on the data keys of Secrets and
+	// ConfigMaps; none keeps every key under its own name. Other kinds have no
+	// keyed data and ignore them (as they always ignored IncludeKeys), but the
+	// rules are still checked.
+	Keys []KeyRule
+	// SecretType, when set, is the copy's type (Secrets only). The copy's keys
+	// must fit it as the API server checks them.
+	SecretType string
 	// OwnerLabel is the label naming the propagation (LabelClusterPropagation or
 	// LabelPropagation) and OwnerName its value.
 	OwnerLabel, OwnerName string
 }
 
-// dataFields are the Secret/ConfigMap fields holding keyed data.
-var dataFields = []string{"data", "binaryData", "stringData"}
-
-// Build returns the copy of src described by t, or a *RefusedError if src must
-// never be propagated. src is not modified. Everything except metadata and status
-// is copied as is (so the copy is byte-identical to the source), apart from data
-// keys filtered out by the template.
+// Build returns the copy of src described by t. src is not modified. Everything
+// except metadata and status is copied as is (so the copy is byte-identical to the
+// source), apart from the data keys the template's key rules drop or rename and
+// the Secret type it sets.
+//
+// Errors: a *RefusedError if src must never be propagated, whatever the template;
+// a *TemplateError if this template cannot make a copy of src (an invalid or
+// self-contradicting template, a key conflict, keys that do not fit the Secret
+// type, an invalid copy name, or a copy that would overwrite its source).
 func Build(src *unstructured.Unstructured, t Template) (*unstructured.Unstructured, error) {
 	secretType, _, _ := unstructured.NestedString(src.Object, "type")
 	if err := Refuse(src.GetAPIVersion(), src.GetKind(), src.GetLabels(), secretType); err != nil {
@@ -39,6 +55,25 @@ func Build(src *unstructured.Unstructured, t Template) (*unstructured.Unstructur
 	if t.Namespace == "" || t.OwnerLabel == "" || t.OwnerName == "" {
 		return nil, fmt.Errorf("copy template needs a namespace and an owner")
 	}
+	isSecret := src.GetAPIVersion() == "v1" && src.GetKind() == "Secret"
+	keyed := isSecret || (src.GetAPIVersion() == "v1" && src.GetKind() == "ConfigMap")
+	rules, err := keyRules(t)
+	if err != nil {
+		return nil, err
+	}
+	if t.SecretType != "" {
+		if err := checkSecretTypeOverride(t.SecretType, isSecret); err != nil {
+			return nil, err
+		}
+	}
+	name := CopyName(t.Name, t.NamePrefix, t.NameSuffix, src.GetName())
+	if err := checkCopyName(src.GetAPIVersion(), src.GetKind(), name); err != nil {
+		return nil, err
+	}
+	if t.Namespace == src.GetNamespace() && name == src.GetName() {
+		return nil, templateErrorf(ReasonCopyIsSource, "the copy %s/%s would be its own source; a copy in the source's namespace needs another name", t.Namespace, name)
+	}
+
 	out := &unstructured.Unstructured{Object: map[string]any{}}
 	for k, v := range src.Object {
 		if k == "metadata" || k == "status" {
@@ -46,13 +81,17 @@ func Build(src *unstructured.Unstructured, t Template) (*unstructured.Unstructur
 		}
 		out.Object[k] = deepCopyJSONValue(v)
 	}
-	if src.GetAPIVersion() == "v1" && (src.GetKind() == "Secret" || src.GetKind() == "ConfigMap") {
-		filterKeys(out.Object, t.IncludeKeys, t.ExcludeKeys)
+	if keyed {
+		if err := applyKeys(out.Object, rules); err != nil {
+			return nil, err
+		}
 	}
-
-	name := t.Name
-	if name == "" {
-		name = src.GetName()
+	if t.SecretType != "" {
+		// After the key rules: renaming a key into place is how a Secret changes type.
+		out.Object["type"] = t.SecretType
+		if err := checkSecretFits(out.Object, t.SecretType); err != nil {
+			return nil, err
+		}
 	}
 	out.SetName(name)
 	out.SetNamespace(t.Namespace)
@@ -73,28 +112,6 @@ func Build(src *unstructured.Unstructured, t Template) (*unstructured.Unstructur
 	annotations[v1alpha1.AnnotationSourceKind] = src.GetAPIVersion() + "/" + src.GetKind()
 	out.SetAnnotations(annotations)
 	return out, nil
-}
-
-// filterKeys keeps the data keys matching include (all when empty) and not matching
-// exclude, in every keyed data field.
-func filterKeys(obj map[string]any, include, exclude []string) {
-	if len(include) == 0 && len(exclude) == 0 {
-		return
-	}
-	for _, f := range dataFields {
-		m, ok := obj[f].(map[string]any)
-		if !ok {
-			continue
-		}
-		for k := range m {
-			if (len(include) > 0 && !glob.MatchAny(include, k)) || glob.MatchAny(exclude, k) {
-				delete(m, k)
-			}
-		}
-		if len(m) == 0 {
-			delete(obj, f)
-		}
-	}
 }
 
 // deepCopyJSONValue copies a JSON-compatible value (as held by unstructured).
