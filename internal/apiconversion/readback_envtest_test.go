@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
+
 	"k8s.io/apimachinery/pkg/util/diff"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -242,15 +242,8 @@ func betaWithDefaults(in *v1beta1.ClusterPropagation) *v1beta1.ClusterPropagatio
 // upgrade the API server converts courier.dev objects by calling the webhook, and
 // stores v1beta1.
 func TestCRDsConvertThroughTheWebhook(t *testing.T) {
-	s := runtime.NewScheme()
-	if err := apiextensionsv1.AddToScheme(s); err != nil {
-		t.Fatal(err)
-	}
-	ac, err := client.New(restCfg, client.Options{Scheme: s})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"clusterpropagations.courier.dev", "propagations.courier.dev"} {
+	ac := crdClient(t)
+	for _, name := range courierCRDs {
 		var crd apiextensionsv1.CustomResourceDefinition
 		if err := ac.Get(t.Context(), client.ObjectKey{Name: name}, &crd); err != nil {
 			t.Fatal(err)
